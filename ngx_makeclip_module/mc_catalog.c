@@ -188,6 +188,24 @@ mc_catalog_add_provider(mc_catalog_t *cat, char **argv, size_t argc,
             return NULL;
         }
 
+        p->proxy_base = p->base_url;
+
+        if (p->upstream) {
+            /* scheme://upstream/prefix: connect to the group, keep the
+             * path prefix of url= */
+            v = strstr(p->base_url, "://") + 3;
+            p->proxy_base = mc_psprintf(pool, "%.*s%s%s",
+                                        (int) (v - p->base_url), p->base_url,
+                                        p->upstream, v + strlen(p->host));
+            if (p->proxy_base == NULL) {
+                goto nomem;
+            }
+        }
+
+    } else if (p->upstream) {
+        snprintf(err, errlen, "upstream= needs url= for the host name");
+        return NULL;
+
     } else if (!(p->adapter->features & MC_FEAT_LOCAL)) {
         snprintf(err, errlen, "provider \"%s\" needs url=", p->name);
         return NULL;

@@ -29,6 +29,8 @@ typedef struct {
     char                *base_url;      /* scheme://host[:port][/prefix] */
     char                *host;          /* Host header and TLS name */
     char                *upstream;      /* nginx upstream{} name, or NULL */
+    char                *proxy_base;    /* base_url with the upstream's
+                                           name for the host, or base_url */
 
     /* secrets: never logged, never rendered into a client response */
     char                *key;
