@@ -174,7 +174,7 @@ ngx_int_t ngx_http_makeclip_retrieve(ngx_http_request_t *r,
 ngx_int_t ngx_http_makeclip_cancel(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id);
 ngx_int_t ngx_http_makeclip_load_task(ngx_http_request_t *r,
-    ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id);
+    ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id, ngx_int_t *rc);
 
 /* ngx_http_makeclip_upstream.c */
 ngx_int_t ngx_http_makeclip_op_start(ngx_http_request_t *r,

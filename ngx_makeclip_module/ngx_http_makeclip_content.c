@@ -22,6 +22,7 @@ ngx_http_makeclip_content(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
     ngx_str_t *id)
 {
     int                             rc;
+    ngx_int_t                       nrc;
     ngx_str_t                       value, uri;
     const char                     *host, *end;
     mc_provider_t                  *p;
@@ -29,9 +30,8 @@ ngx_http_makeclip_content(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
     ngx_http_makeclip_loc_conf_t   *mlcf;
     ngx_http_makeclip_main_conf_t  *mmcf;
 
-    rc = ngx_http_makeclip_load_task(r, ctx, id);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_makeclip_load_task(r, ctx, id, &nrc) != NGX_OK) {
+        return nrc;
     }
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_makeclip_module);

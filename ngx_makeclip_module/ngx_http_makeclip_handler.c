@@ -23,7 +23,7 @@ typedef enum {
 static ngx_http_makeclip_endpoint_e ngx_http_makeclip_parse_uri(
     ngx_http_request_t *r, ngx_str_t *id);
 static ngx_int_t ngx_http_makeclip_authenticate(ngx_http_request_t *r,
-    ngx_http_makeclip_ctx_t *ctx);
+    ngx_http_makeclip_ctx_t *ctx, ngx_int_t *rc);
 static ngx_int_t ngx_http_makeclip_list(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx);
 static ngx_int_t ngx_http_makeclip_credits(ngx_http_request_t *r,
@@ -86,8 +86,7 @@ ngx_http_makeclip_api_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_makeclip_authenticate(r, ctx);
-    if (rc != NGX_OK) {
+    if (ngx_http_makeclip_authenticate(r, ctx, &rc) != NGX_OK) {
         ngx_http_discard_request_body(r);
         return rc;
     }
@@ -235,7 +234,7 @@ ngx_http_makeclip_parse_uri(ngx_http_request_t *r, ngx_str_t *id)
 
 static ngx_int_t
 ngx_http_makeclip_authenticate(ngx_http_request_t *r,
-    ngx_http_makeclip_ctx_t *ctx)
+    ngx_http_makeclip_ctx_t *ctx, ngx_int_t *rcp)
 {
     int                            rc;
     ngx_str_t                      value, plan;
@@ -254,11 +253,12 @@ ngx_http_makeclip_authenticate(ngx_http_request_t *r,
         if (h == NULL || h->value.len <= 7
             || ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) != 0)
         {
-            return ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
+            *rcp = ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
                                            MC_ERR_INVALID, "missing_api_key",
                                            NULL, "You didn't provide an API "
                                            "key: send it as Authorization: "
                                            "Bearer <key>.");
+            return NGX_DECLINED;
         }
 
         value.data = h->value.data + 7;
@@ -276,25 +276,29 @@ ngx_http_makeclip_authenticate(ngx_http_request_t *r,
             ngx_log_error(mlcf->reject_log_level, r->connection->log, 0,
                           "makeclip: unknown API key");
 
-            return ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
+            *rcp = ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
                                            MC_ERR_INVALID, "invalid_api_key",
                                            NULL, "Incorrect API key "
                                            "provided.");
+            return NGX_DECLINED;
         }
 
         if (rc != MC_OK) {
-            return ngx_http_makeclip_store_error(r, rc, "checking a key");
+            *rcp = ngx_http_makeclip_store_error(r, rc, "checking a key");
+            return NGX_DECLINED;
         }
 
     } else {
         if (ngx_http_complex_value(r, mlcf->account_var, &value) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            *rcp = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
         }
 
         if (value.len == 0 || value.len > MC_NAME_MAX) {
-            return ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
+            *rcp = ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
                                            MC_ERR_INVALID, "no_account", NULL,
                                            "The request carries no account.");
+            return NGX_DECLINED;
         }
 
         rc = mc_store_account_get(st, mc_pstrndup(ctx->pool,
@@ -306,21 +310,24 @@ ngx_http_makeclip_authenticate(ngx_http_request_t *r,
             ngx_log_error(mlcf->reject_log_level, r->connection->log, 0,
                           "makeclip: unknown account \"%V\"", &value);
 
-            return ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
+            *rcp = ngx_http_makeclip_error(r, NGX_HTTP_UNAUTHORIZED,
                                            MC_ERR_INVALID, "unknown_account",
                                            NULL, "The account is not known "
                                            "to the gateway.");
+            return NGX_DECLINED;
         }
 
         if (rc != MC_OK) {
-            return ngx_http_makeclip_store_error(r, rc, "reading an account");
+            *rcp = ngx_http_makeclip_store_error(r, rc, "reading an account");
+            return NGX_DECLINED;
         }
     }
 
     if (ctx->account.disabled) {
-        return ngx_http_makeclip_error(r, NGX_HTTP_FORBIDDEN,
+        *rcp = ngx_http_makeclip_error(r, NGX_HTTP_FORBIDDEN,
                                        MC_ERR_PERMISSION, "account_disabled",
                                        NULL, "This account is disabled.");
+        return NGX_DECLINED;
     }
 
     plan.data = (u_char *) ctx->account.plan;
@@ -328,7 +335,8 @@ ngx_http_makeclip_authenticate(ngx_http_request_t *r,
 
     if (mlcf->plan_var) {
         if (ngx_http_complex_value(r, mlcf->plan_var, &value) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            *rcp = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
         }
 
         if (value.len) {
@@ -346,10 +354,11 @@ ngx_http_makeclip_authenticate(ngx_http_request_t *r,
                       "makeclip: account \"%s\" has plan \"%V\", which no "
                       "\"makeclip_plan\" defines", ctx->account.id, &plan);
 
-        return ngx_http_makeclip_error(r, NGX_HTTP_FORBIDDEN,
+        *rcp = ngx_http_makeclip_error(r, NGX_HTTP_FORBIDDEN,
                                        MC_ERR_PERMISSION, "plan_not_found",
                                        NULL, "Your plan is not available on "
                                        "this gateway.");
+        return NGX_DECLINED;
     }
 
     return NGX_OK;

@@ -516,29 +516,36 @@ ngx_http_makeclip_create_failed(ngx_http_request_t *r,
 
 /* GET /videos/{id} */
 
+/*
+ * The caller's task by id: NGX_OK when loaded; otherwise the answer (404
+ * or a store error) has been sent and *rc is what to finalize with.
+ */
+
 ngx_int_t
 ngx_http_makeclip_load_task(ngx_http_request_t *r,
-    ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id)
+    ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id, ngx_int_t *rc)
 {
-    int    rc;
+    int    src;
     char  *tid;
 
     tid = mc_pstrndup(ctx->pool, (char *) id->data, id->len);
 
-    rc = mc_store_task_get(ngx_http_makeclip_store(r), ctx->pool, tid,
-                           &ctx->task);
+    src = mc_store_task_get(ngx_http_makeclip_store(r), ctx->pool, tid,
+                            &ctx->task);
 
     /* another account's task is as unknown as a missing one */
-    if (rc == MC_NOT_FOUND
-        || (rc == MC_OK && strcmp(ctx->task.account, ctx->account.id) != 0))
+    if (src == MC_NOT_FOUND
+        || (src == MC_OK && strcmp(ctx->task.account, ctx->account.id) != 0))
     {
-        return ngx_http_makeclip_error(r, NGX_HTTP_NOT_FOUND,
-                                       MC_ERR_INVALID, "video_not_found",
-                                       NULL, "No video with this id.");
+        *rc = ngx_http_makeclip_error(r, NGX_HTTP_NOT_FOUND, MC_ERR_INVALID,
+                                      "video_not_found", NULL,
+                                      "No video with this id.");
+        return NGX_DECLINED;
     }
 
-    if (rc != MC_OK) {
-        return ngx_http_makeclip_store_error(r, rc, "reading a task");
+    if (src != MC_OK) {
+        *rc = ngx_http_makeclip_store_error(r, src, "reading a task");
+        return NGX_DECLINED;
     }
 
     ctx->have_task = 1;
@@ -553,13 +560,13 @@ ngx_http_makeclip_retrieve(ngx_http_request_t *r,
 {
     int                             rc;
     mc_msec_t                       now;
+    ngx_int_t                       nrc;
     mc_provider_t                  *p;
     ngx_http_makeclip_loc_conf_t   *mlcf;
     ngx_http_makeclip_main_conf_t  *mmcf;
 
-    rc = ngx_http_makeclip_load_task(r, ctx, id);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_makeclip_load_task(r, ctx, id, &nrc) != NGX_OK) {
+        return nrc;
     }
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_makeclip_module);
@@ -674,14 +681,13 @@ ngx_int_t
 ngx_http_makeclip_cancel(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
     ngx_str_t *id)
 {
-    int                             rc;
     json_t                         *root;
+    ngx_int_t                       nrc;
     mc_provider_t                  *p;
     ngx_http_makeclip_main_conf_t  *mmcf;
 
-    rc = ngx_http_makeclip_load_task(r, ctx, id);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_http_makeclip_load_task(r, ctx, id, &nrc) != NGX_OK) {
+        return nrc;
     }
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_makeclip_module);
