@@ -356,3 +356,43 @@ mc_data_url_split(const char *url, const char **mime, size_t *mime_len,
 
     return MC_OK;
 }
+
+
+unsigned
+mc_request_needs(const mc_video_req_t *req)
+{
+    unsigned  need;
+
+    need = 0;
+
+    if (req->image_url) {
+        need |= strncasecmp(req->image_url, "data:", 5) == 0
+                ? MC_FEAT_IMAGE_DATA : MC_FEAT_IMAGE_URL;
+    }
+
+    if (req->has_seed) {
+        need |= MC_FEAT_SEED;
+    }
+
+    if (req->negative_prompt && req->negative_prompt[0]) {
+        need |= MC_FEAT_NEGATIVE;
+    }
+
+    return need;
+}
+
+
+const char *
+mc_features_text(mc_pool_t *pool, unsigned f)
+{
+    const char  *s;
+
+    s = mc_psprintf(pool, "%s%s%s%s",
+                    (f & MC_FEAT_IMAGE_URL) ? ", an image URL" : "",
+                    (f & MC_FEAT_IMAGE_DATA) ? ", an uploaded image" : "",
+                    (f & MC_FEAT_SEED) ? ", seed" : "",
+                    (f & MC_FEAT_NEGATIVE) ? ", negative_prompt" : "");
+
+    /* each part starts with ", " */
+    return (s && s[0]) ? s + 2 : "this request";
+}

@@ -121,11 +121,24 @@ typedef int (*mc_adapter_reply_pt)(mc_call_t *c, const mc_http_resp_t *resp,
     mc_http_req_t *next);
 
 
-#define MC_FEAT_IMAGE           0x01
-#define MC_FEAT_SEED            0x02
-#define MC_FEAT_NEGATIVE        0x04
-#define MC_FEAT_CANCEL          0x08
-#define MC_FEAT_LOCAL           0x10    /* needs no network at all */
+/*
+ * What an adapter can do.  A create is sent only to targets whose adapter
+ * can serve it whole (an image as a URL or as data, a seed, a negative
+ * prompt); when none can, the client gets a 400 before any charge.
+ */
+#define MC_FEAT_IMAGE_URL       0x01    /* takes an https image URL */
+#define MC_FEAT_IMAGE_DATA      0x02    /* takes an image as data/bytes */
+#define MC_FEAT_SEED            0x04
+#define MC_FEAT_NEGATIVE        0x08
+#define MC_FEAT_CANCEL          0x10
+#define MC_FEAT_LOCAL           0x20    /* needs no network at all */
+
+#define MC_FEAT_IMAGE           (MC_FEAT_IMAGE_URL|MC_FEAT_IMAGE_DATA)
+
+/* the features a request needs */
+unsigned mc_request_needs(const mc_video_req_t *req);
+/* "an image URL, a seed" for messages */
+const char *mc_features_text(mc_pool_t *pool, unsigned features);
 
 
 struct mc_adapter_s {

@@ -70,6 +70,9 @@ ngx_http_makeclip_create_start(ngx_http_request_t *r,
     ngx_uint_t                      i;
     ngx_list_part_t                *part;
     ngx_table_elt_t                *h;
+    size_t                          n;
+    unsigned                        need, have, lacking;
+    mc_target_t                    *targets;
     mc_route_ctx_t                  rctx;
     ngx_http_makeclip_loc_conf_t   *mlcf;
     ngx_http_makeclip_main_conf_t  *mmcf;
@@ -126,6 +129,46 @@ ngx_http_makeclip_create_start(ngx_http_request_t *r,
                                        MC_ERR_SERVER, "no_route", "model",
                                        "No provider serves this model right "
                                        "now; nothing was charged.");
+    }
+
+    /* only the targets that can serve the request whole */
+    need = mc_request_needs(&ctx->req);
+
+    if (need) {
+        targets = mc_palloc(ctx->pool, ctx->ntargets * sizeof(mc_target_t));
+        if (targets == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n = 0;
+        lacking = 0;
+
+        for (i = 0; i < ctx->ntargets; i++) {
+            have = ctx->targets[i].provider->adapter->features;
+
+            if ((have & need) == need) {
+                targets[n++] = ctx->targets[i];
+
+            } else {
+                lacking |= need & ~have;
+            }
+        }
+
+        if (n == 0) {
+            mc_error_set(&err, 400, MC_ERR_INVALID, "unsupported_parameter",
+                         NULL, "The model '%s' cannot take %s here.",
+                         ctx->model->name,
+                         mc_features_text(ctx->pool, lacking));
+
+            ngx_log_error(mlcf->reject_log_level, r->connection->log, 0,
+                          "makeclip: create rejected for account \"%s\": %s",
+                          ctx->account.id, err.message);
+
+            return ngx_http_makeclip_send_error(r, &err);
+        }
+
+        ctx->targets = targets;
+        ctx->ntargets = n;
     }
 
     if (ctx->req.dry_run) {
