@@ -133,11 +133,13 @@ struct ngx_http_makeclip_ctx_s {
 
     /* the last subrequest's outcome, set by its post handler */
     ngx_http_request_t           *sr;
+    mc_buf_t                      capture;      /* its answer's body */
     mc_http_resp_t                resp;
     unsigned                      waiting:1;
     unsigned                      sr_done:1;
     unsigned                      timed_out:1;
     unsigned                      body_too_large:1;
+    unsigned                      capture_too_big:1;
 
     /* for the access log */
     ngx_str_t                     var_task_id;
@@ -183,6 +185,7 @@ ngx_int_t ngx_http_makeclip_op_start(ngx_http_request_t *r,
 ngx_int_t ngx_http_makeclip_set_outbound_headers(ngx_http_request_t *r,
     mc_http_req_t *hreq, ngx_uint_t keep_range);
 ngx_int_t ngx_http_makeclip_upstream_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_makeclip_capture_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_makeclip_add_upstream(ngx_conf_t *cf, mc_provider_t *p);
 
 /* ngx_http_makeclip_content.c */

@@ -410,6 +410,7 @@ ngx_http_makeclip_cleanup_ctx(void *data)
     }
 
     mc_request_free(&ctx->req);
+    mc_buf_free(&ctx->capture);
     mc_pool_destroy(ctx->pool);
     ctx->pool = NULL;
 }

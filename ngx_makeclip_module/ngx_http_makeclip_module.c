@@ -249,6 +249,10 @@ ngx_http_makeclip_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_makeclip_capture_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_makeclip_body_filter_init(cf);
 }
 

@@ -7,6 +7,11 @@
  * the provider (conf/makeclip_proxy.conf), so nginx's own non-blocking
  * client does the work: keepalive, TLS, resolver, timeouts.
  *
+ * The answer is captured by this module's own header and body filters,
+ * not by NGX_HTTP_SUBREQUEST_IN_MEMORY: in nginx an in-memory subrequest
+ * whose answer outgrows subrequest_output_buffer_size breaks the client's
+ * connection, while a provider's oversized answer must only fail the call.
+ *
  * An operation (create, status, cancel) is a short sequence of calls the
  * adapter drives; when it ends, ctx->done runs.  ctx->done may run before
  * ngx_http_makeclip_op_start() returns (no network needed) or later from
@@ -29,6 +34,14 @@ static ngx_int_t ngx_http_makeclip_upstream_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_table_elt_t *ngx_http_makeclip_find_header(ngx_list_t *headers,
     const char *name);
+static ngx_int_t ngx_http_makeclip_capture_header_filter(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_makeclip_capture_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static ngx_str_t  ngx_http_makeclip_methods[] = {
@@ -181,15 +194,21 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
     uri.len = ngx_strlen(p->location);
 
     if (ngx_http_subrequest(r, &uri, NULL, &sr, ps,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
+                            NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    /* the variables of the proxy location read the call from here */
+    /* the variables of the proxy location and the capture filters find
+     * the call here */
     ngx_http_set_ctx(sr, ctx, ngx_http_makeclip_module);
+
+    /* file buffers are read back into memory before the body filters */
+    sr->filter_need_in_memory = 1;
+
+    ctx->capture.len = 0;
+    ctx->capture_too_big = 0;
 
     for (i = 0; i < sizeof(ngx_http_makeclip_methods) / sizeof(ngx_str_t);
          i++)
@@ -379,7 +398,6 @@ ngx_http_makeclip_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 {
     ngx_http_makeclip_ctx_t *ctx = data;
 
-    ngx_buf_t        *b;
     ngx_table_elt_t  *h;
 
     if (ctx->sr != sr || ctx->sr_done) {
@@ -397,21 +415,25 @@ ngx_http_makeclip_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
     if (ctx->timed_out || rc == NGX_HTTP_GATEWAY_TIME_OUT) {
         ctx->resp.transport = MC_TRANSPORT_TIMEOUT;
 
+    } else if (ctx->capture_too_big) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "makeclip: provider \"%s\" answered with more than "
+                      "subrequest_output_buffer_size allows",
+                      ctx->call.provider->name);
+
+        ctx->resp.transport = MC_TRANSPORT_ERROR;
+
     } else if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
                || sr->headers_out.status == 0)
     {
-        /* no answer: refused, reset, unresolvable, or too big to keep */
+        /* no answer: refused, reset, unresolvable */
         ctx->resp.transport = MC_TRANSPORT_ERROR;
 
     } else {
         ctx->resp.transport = MC_TRANSPORT_OK;
         ctx->resp.status = (int) sr->headers_out.status;
-
-        if (sr->out && sr->out->buf) {
-            b = sr->out->buf;
-            ctx->resp.body = (const char *) b->pos;
-            ctx->resp.body_len = b->last - b->pos;
-        }
+        ctx->resp.body = ctx->capture.data ? ctx->capture.data : "";
+        ctx->resp.body_len = ctx->capture.len;
 
         h = ngx_http_makeclip_find_header(&sr->headers_out.headers,
                                           "Retry-After");
@@ -637,6 +659,96 @@ ngx_http_makeclip_add_upstream(ngx_conf_t *cf, mc_provider_t *p)
 
     if (ngx_http_upstream_add(cf, &u, 0) == NULL) {
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The capture filters: a call's answer goes into ctx->capture instead of
+ * to the client, up to the proxy location's subrequest_output_buffer_size;
+ * what is beyond is dropped and fails the call.
+ */
+
+ngx_int_t
+ngx_http_makeclip_capture_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_makeclip_capture_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_makeclip_capture_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_makeclip_ctx_t *
+ngx_http_makeclip_capturing(ngx_http_request_t *r)
+{
+    ngx_http_makeclip_ctx_t  *ctx;
+
+    if (r == r->main) {
+        return NULL;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_makeclip_module);
+
+    return (ctx && ctx->sr == r && !ctx->sr_done) ? ctx : NULL;
+}
+
+
+static ngx_int_t
+ngx_http_makeclip_capture_header_filter(ngx_http_request_t *r)
+{
+    if (ngx_http_makeclip_capturing(r) == NULL) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    /* the status and headers stay in r->headers_out for sr_done */
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_makeclip_capture_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    size_t                     len;
+    ngx_buf_t                 *b;
+    ngx_chain_t               *cl;
+    ngx_http_makeclip_ctx_t   *ctx;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ctx = ngx_http_makeclip_capturing(r);
+
+    if (ctx == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    for (cl = in; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            len = b->last - b->pos;
+
+            if (ctx->capture.len + len > clcf->subrequest_output_buffer_size) {
+                ctx->capture_too_big = 1;
+
+            } else if (!ctx->capture_too_big
+                       && mc_buf_add(&ctx->capture, b->pos, len) != MC_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            b->pos = b->last;
+        }
+
+        if (b->in_file) {
+            b->file_pos = b->file_last;
+        }
     }
 
     return NGX_OK;
