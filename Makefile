@@ -76,10 +76,10 @@ run: deps all
 	@tools/run $(PORT)
 
 test: deps all
-	$(PROVE) $(PROVE_ARGS) t/
+	MAKECLIP_BUILD=$(abspath $(BUILD)) BUILD=$(BUILD) $(PROVE) $(PROVE_ARGS) t/
 
 unit-test: unit
-	$(PROVE) t/unit/
+	BUILD=$(BUILD) $(PROVE) t/unit/
 
 asan:
 	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" all
