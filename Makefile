@@ -20,7 +20,7 @@ CC         ?= cc
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
 MC_CFLAGS  := -std=gnu99 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Ingx_makeclip_module
-MC_LIBS    := -ljansson -llmdb -lm
+MC_LIBS    ?= -ljansson -llmdb -lm
 
 NGX_DIR    := $(BUILD)/nginx
 MODULE     := $(BUILD)/ngx_http_makeclip_module.so
@@ -36,7 +36,7 @@ UNIT_BINS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 export NGINX_SRC
 
-.PHONY: all module cli unit deps run test unit-test asan fuzz bench clean FORCE
+.PHONY: all module cli unit deps run test unit-test asan asan-test fuzz bench clean FORCE
 
 all: module cli unit
 
@@ -81,8 +81,19 @@ test: deps all
 unit-test: unit
 	BUILD=$(BUILD) $(PROVE) t/unit/
 
+# the module and tools with AddressSanitizer and UBSan; the suite runs
+# them in Debian's nginx with the sanitizer runtime preloaded
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+
 asan:
-	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" all
+	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" \
+	    MC_LIBS="-ljansson -llmdb -lm -fsanitize=address,undefined" all
+
+asan-test: deps asan
+	MAKECLIP_BUILD=$(CURDIR)/build/asan BUILD=build/asan \
+	MAKECLIP_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0 $(PROVE) $(PROVE_ARGS) t/
 
 fuzz:
 	$(MAKE) -C t/fuzz

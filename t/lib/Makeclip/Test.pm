@@ -157,6 +157,14 @@ sub run {
     my ($self) = @_;
 
     my $dir = $self->{dir};
+
+    # a module built with sanitizers (make asan) runs in Debian's nginx
+    # with the runtime preloaded; reports go to files check_log reads
+    local $ENV{LD_PRELOAD} = $ENV{MAKECLIP_PRELOAD} if $ENV{MAKECLIP_PRELOAD};
+    local $ENV{ASAN_OPTIONS} = "log_path=$dir/logs/asan:detect_leaks=0"
+        . ($ENV{ASAN_OPTIONS} ? ":$ENV{ASAN_OPTIONS}" : '');
+    local $ENV{UBSAN_OPTIONS} = "log_path=$dir/logs/ubsan:print_stacktrace=1";
+
     my $out = `$self->{nginx} -p $dir/ -c $dir/nginx.conf 2>&1`;
     if ($?) {
         BAIL_OUT("nginx failed to start: $out");
@@ -239,6 +247,10 @@ sub check_log {
     } $self->errors(qr/\[(alert|crit|emerg)\]|AddressSanitizer|LeakSanitizer|runtime error:/);
     ok(!@bad, 'no alert, crit or emerg in the error log')
         or diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+
+    my @reports = glob("$self->{dir}/logs/asan.* $self->{dir}/logs/ubsan.*");
+    ok(!@reports, 'no sanitizer reports')
+        or diag(map { local $/; open my $fh, '<', $_; <$fh> } @reports[0 .. 0]);
 }
 
 sub DESTROY {
