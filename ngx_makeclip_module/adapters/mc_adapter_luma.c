@@ -352,7 +352,7 @@ mc_luma_reply(mc_call_t *c, const mc_http_resp_t *resp, mc_http_req_t *next)
         return MC_CALL_DONE;
     }
 
-    if (json_object_get(j, "state") == NULL && mc_luma_error(j)) {
+    if (!json_is_string(json_object_get(j, "state")) && mc_luma_error(j)) {
         /* an error object with a success status */
         msg = mc_sanitize_message(c, mc_luma_error(j));
         mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s", msg);

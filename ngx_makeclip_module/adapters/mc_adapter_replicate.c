@@ -537,7 +537,9 @@ mc_replicate_reply(mc_call_t *c, const mc_http_resp_t *resp,
         return MC_CALL_DONE;
     }
 
-    if (json_object_get(j, "status") == NULL && mc_replicate_error(j)) {
+    if (!json_is_string(json_object_get(j, "status"))
+        && mc_replicate_error(j))
+    {
         /* a problem document under a success status */
         msg = mc_sanitize_message(c, mc_replicate_error(j));
         mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s", msg);
