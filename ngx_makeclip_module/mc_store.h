@@ -7,9 +7,10 @@
  * account, the task and appends its ledger entry together, so the books
  * balance after any crash: for each account
  *
- *     granted + adjusted - reserves + refunds   = balance
- *     reserves - settles - refunds              = reserved
+ *     grants + adjustments - expiries - reserves + refunds  = balance
+ *     reserves - settles - refunds                          = reserved
  *
+ * hence grants + adjustments - expiries - settled - reserved = balance,
  * and a reservation is settled or refunded at most once (the task's
  * charge state moves reserved -> settled | refunded and never back).
  *
@@ -37,12 +38,21 @@
 #define MC_KEY_PREFIX            "mk_"
 #define MC_KEY_ID_LEN            12      /* hex digits of the hash shown */
 
+/* an expiry of the whole available balance */
+#define MC_CREDIT_ALL            INT64_MIN
+
+/* the largest single credit movement, well inside a double's integers */
+#define MC_CREDIT_MAX            ((int64_t) 1 << 52)
+
 
 typedef struct mc_store_s  mc_store_t;
+
+typedef void (*mc_store_log_pt)(void *data, const char *msg);
 
 
 typedef struct {
     size_t       map_size;
+    size_t       max_map_size;      /* the map may grow up to this */
     unsigned     max_readers;
     unsigned     nosync:1;          /* commits do not fsync */
     unsigned     read_only:1;
@@ -56,8 +66,9 @@ typedef struct {
     int64_t      reserved;          /* held for running tasks */
     int64_t      granted;           /* all grants ever */
     int64_t      adjusted;          /* all adjustments ever, signed */
+    int64_t      expired;           /* all expiries ever */
     int64_t      settled;           /* all settled charges ever */
-    int64_t      active;            /* tasks not finished */
+    int64_t      active;            /* tasks holding a reservation */
     mc_msec_t    created_at;
     unsigned     disabled:1;
 } mc_account_t;
@@ -73,20 +84,59 @@ typedef enum {
 } mc_ledger_type_e;
 
 
+/* an operator's credit movement: grant, adjust or expire */
+typedef struct {
+    const char        *account;
+    mc_ledger_type_e   type;
+    int64_t            amount;      /* MC_CREDIT_ALL: expire everything */
+    const char        *reason;
+    const char        *actor;       /* who did it: "admin 10.0.0.1" */
+    mc_msec_t          now;
+
+    /* set on success */
+    int64_t            applied;     /* the amount written, 0: no entry */
+    int64_t            balance;
+    int64_t            seq;         /* the ledger entry */
+} mc_credit_t;
+
+
+/* which ledger entries: bounds are ANDed, zero means unbounded */
+typedef struct {
+    const char        *account;     /* NULL: every account */
+    mc_msec_t          since;       /* at >= since */
+    mc_msec_t          until;       /* at < until */
+    int64_t            after;       /* seq > after */
+    int64_t            before;      /* seq < before */
+    size_t             limit;
+    unsigned           asc:1;       /* oldest first */
+} mc_ledger_query_t;
+
+/* gets each entry (borrowed); anything but MC_OK stops the walk */
+typedef int (*mc_ledger_pt)(json_t *entry, void *data);
+
+
 int mc_store_open(mc_store_t **st, const char *path,
     const mc_store_opts_t *opts, char *err, size_t errlen);
 void mc_store_close(mc_store_t *st);
 /* the last failure, for logs: never holds secrets */
 const char *mc_store_error(mc_store_t *st);
+/* where notices (the map grew) go */
+void mc_store_set_logger(mc_store_t *st, mc_store_log_pt log, void *data);
 
 /* blocking: call from a thread or outside the event loop */
 int mc_store_sync(mc_store_t *st);
 /* clears reader slots left by dead processes; *dead gets their number */
 int mc_store_reader_check(mc_store_t *st, int *dead);
+/* sets the map size now and for every process (the CLI's resize) */
+int mc_store_resize(mc_store_t *st, size_t size);
 
 /* accounts and keys */
 int mc_store_account_create(mc_store_t *st, const char *id,
     const char *plan, mc_msec_t now);
+/* an account and its first grant (credits > 0) in one transaction */
+int mc_store_account_create_ex(mc_store_t *st, const char *id,
+    const char *plan, int64_t credits, const char *reason,
+    const char *actor, mc_msec_t now);
 int mc_store_account_get(mc_store_t *st, const char *id, mc_account_t *a);
 int mc_store_account_set_plan(mc_store_t *st, const char *id,
     const char *plan);
@@ -96,6 +146,7 @@ int mc_store_account_set_disabled(mc_store_t *st, const char *id,
 json_t *mc_store_accounts_json(mc_store_t *st, const char *after,
     size_t limit);
 json_t *mc_account_json(const mc_account_t *a);
+int mc_store_valid_name(const char *s);
 
 /* makes a new key (or stores the given one) and returns it once */
 int mc_store_key_add(mc_store_t *st, const char *account, const char *given,
@@ -110,6 +161,8 @@ json_t *mc_store_keys_json(mc_store_t *st, const char *account);
 int mc_store_credit(mc_store_t *st, const char *account,
     mc_ledger_type_e type, int64_t amount, const char *reason,
     mc_msec_t now, int64_t *balance_out);
+/* grant, adjust or expire, with who did it and what was written */
+int mc_store_credit_ex(mc_store_t *st, mc_credit_t *c);
 
 /*
  * The create transaction: idempotency check, active task limit, balance
@@ -142,16 +195,33 @@ int mc_store_task_list(mc_store_t *st, mc_pool_t *pool, const char *account,
     const char *after, size_t limit, int asc, mc_task_t *tasks, size_t *n,
     int *has_more);
 
+/* idempotency keys past their time: at most max removed, *n of them */
+int mc_store_idem_purge(mc_store_t *st, mc_msec_t now, size_t max,
+    size_t *n);
+
 /* ledger entries of an account (NULL: all), newest first */
 json_t *mc_store_ledger_json(mc_store_t *st, const char *account,
     int64_t before_seq, size_t limit);
+/* the entries a query selects, in order; *more: the limit cut them */
+int mc_store_ledger_each(mc_store_t *st, const mc_ledger_query_t *q,
+    mc_ledger_pt fn, void *data, int *more);
 const char *mc_ledger_type_name(mc_ledger_type_e type);
+int mc_ledger_type_from_name(const char *name, mc_ledger_type_e *type);
 
-/* the books for every account; NULL report means clean */
-json_t *mc_store_audit(mc_store_t *st);
+/*
+ * The books, checked in one read snapshot: {"clean": bool, "problems":
+ * [...], "accounts": n, "tasks": n, "ledger_entries": n}.  Safe to run
+ * on a thread while the process goes on writing; NULL on failure, with
+ * the reason in err.
+ */
+json_t *mc_store_audit(mc_store_t *st, char *err, size_t errlen);
 
 /* usage figures for stats */
 json_t *mc_store_stats(mc_store_t *st);
+
+/* "1764000000" (seconds), "1764000000000ms" or "2026-11-25[T10:00[:00]][Z]"
+ * (UTC) into milliseconds since the epoch */
+int mc_parse_time(const char *s, mc_msec_t *ms);
 
 
 #endif /* _MC_STORE_H_INCLUDED_ */
