@@ -32,12 +32,12 @@
  * URL valid about 24 hours, no credentials needed), failed (error{code,
  * message}), cancelled, expired.  No progress figure.
  *
- * Cancel: DELETE cancels a queued task (it becomes cancelled) and deletes
- * the record of a finished one; a running task cannot be cancelled and
- * the DELETE is refused.  The adapter then reads the task: if it has
- * finished meanwhile, that outcome stands (a completed video is kept and
- * charged); if it is still running, the cancel fails, the client gets
- * 502 cancel_failed and the task runs on, to be charged when it completes.
+ * Cancel: DELETE cancels a queued task (it becomes cancelled), deletes
+ * the record of a finished one, and is refused for a running one, so the
+ * adapter reads the task first.  Queued: DELETE.  Finished: that outcome
+ * stands (a completed video is kept and charged).  Running (or refused
+ * because it started meanwhile): the cancel fails, the client gets 502
+ * cancel_failed, and the task runs on, to be charged when it completes.
  *
  * Facts checked: paths, body fields and types, task object (status,
  * error, content.video_url) in the Ark SDK [V]; the DELETE table per
@@ -45,7 +45,7 @@
  * data:image/<format>;base64,...) in BytePlus's ModelArk video API pages
  * [V excerpts]; "expired" from the same pages [S].  Not verified: the
  * HTTP status and error code of a refused DELETE, so any refusal leads to
- * the status read above.  Errors are {"error": {code, message, param,
+ * a second read.  Errors are {"error": {code, message, param,
  * type}}.
  *
  * Params: watermark=true|false (sent only when set).
@@ -342,10 +342,16 @@ mc_seedance_task(mc_call_t *c, json_t *j)
 }
 
 
+/*
+ * DELETE cancels a queued task but deletes the record of a finished one,
+ * and answers both alike: the task is read first, and deleted only when
+ * it is still queued.
+ */
+
 static int
 mc_seedance_cancel_request(mc_call_t *c, mc_http_req_t *req)
 {
-    return mc_seedance_call(c, req, "DELETE");
+    return mc_seedance_call(c, req, "GET");
 }
 
 
@@ -353,40 +359,52 @@ static int
 mc_seedance_cancel_reply(mc_call_t *c, const mc_http_resp_t *resp,
     mc_http_req_t *next)
 {
-    int      rc;
     json_t  *j;
 
-    if (c->step == 1) {
+    if (c->step == 2) {
+        /* the DELETE */
         if (resp->status < 300 || resp->status == 404) {
-            /* the queued task is cancelled; one Seedance does not know
-             * runs nowhere */
             mc_result_task_failed(c, "canceled", "The task was canceled.");
             return MC_CALL_DONE;
         }
 
-        /* refused: running, or finished meanwhile; the task says which */
+        /* refused: it started meanwhile, or finished; read it again */
         return mc_seedance_call(c, next, "GET");
+    }
+
+    if (resp->status == 404) {
+        /* a task Seedance does not know runs nowhere */
+        mc_result_task_failed(c, "canceled", "The task was canceled.");
+        return MC_CALL_DONE;
     }
 
     j = resp->status < 300 ? mc_reply_json(c, resp) : NULL;
 
     if (j == NULL) {
-        mc_result_fail(c, MC_FAIL_PROTOCOL, resp->status, "Seedance refused "
-                       "the cancel and the task could not be read");
+        mc_result_fail(c, MC_FAIL_PROTOCOL, resp->status, "the task could "
+                       "not be read before canceling it");
         return MC_CALL_DONE;
     }
 
-    rc = mc_seedance_task(c, j);
+    mc_seedance_task(c, j);
     json_decref(j);
 
-    if (c->result.fail == MC_FAIL_NONE && c->result.has_state
-        && !mc_task_is_terminal(c->result.status))
+    if (c->result.fail != MC_FAIL_NONE || !c->result.has_state
+        || mc_task_is_terminal(c->result.status))
     {
-        mc_result_fail(c, MC_FAIL_UNSUPPORTED, resp->status, "Seedance "
-                       "cannot cancel a running task; it runs to the end");
+        /* finished: that outcome stands, a completed video is kept */
+        return MC_CALL_DONE;
     }
 
-    return rc;
+    if (c->result.status == MC_TASK_QUEUED && c->step == 1) {
+        c->result.has_state = 0;
+        return mc_seedance_call(c, next, "DELETE");
+    }
+
+    mc_result_fail(c, MC_FAIL_UNSUPPORTED, resp->status, "Seedance cannot "
+                   "cancel a running task; it runs to the end");
+
+    return MC_CALL_DONE;
 }
 
 

@@ -254,38 +254,60 @@ main(void)
     at_reply(t, a->status_reply, 200, "<html>");
     is_int(t->call.result.fail, MC_FAIL_PROTOCOL, "not JSON");
 
-    /* cancel */
+    /* cancel: the task is read, and deleted only while queued */
     at_call(t, MODEL);
     rc = a->cancel_request(&t->call, &t->http);
-    is_int(rc, MC_CALL_SEND, "cancel is a call");
-    is_str(t->http.method, "DELETE", "DELETE");
+    is_int(rc, MC_CALL_SEND, "cancel starts with a read");
+    is_str(t->http.method, "GET", "GET");
     is_str(t->http.url, TASKS "/cgt-20250331175019-68d9t", "tasks/{id}");
 
+    rc = at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
+                  "\"queued\"}");
+    is_int(rc, MC_CALL_SEND, "queued: deleted");
+    is_str(t->http.method, "DELETE", "DELETE");
+    is_str(t->http.url, TASKS "/cgt-20250331175019-68d9t", "tasks/{id}");
+    is_str(at_header(t, "Authorization"), "Bearer ark-0123456789abcdef",
+           "with the key");
+
     rc = at_reply(t, a->cancel_reply, 200, "{}");
-    is_int(rc, MC_CALL_DONE, "a queued task is cancelled");
+    is_int(rc, MC_CALL_DONE, "the queued task is cancelled");
     is_int(t->call.result.fail, MC_FAIL_NONE, "no failure");
     is_str(t->call.result.error_code, "canceled", "canceled");
 
     at_call(t, MODEL);
-    rc = at_reply(t, a->cancel_reply, 400,
-                  "{\"error\":{\"code\":\"InvalidParameter\",\"message\":"
-                  "\"task cannot be cancelled\"}}");
-    is_int(rc, MC_CALL_SEND, "refused: the task is read");
-    is_str(t->http.method, "GET", "GET");
-    is_str(t->http.url, TASKS "/cgt-20250331175019-68d9t", "the task");
-    at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
-             "\"running\"}");
-    is_int(t->call.result.fail, MC_FAIL_UNSUPPORTED,
-           "running: the cancel fails");
+    rc = at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
+                  "\"running\"}");
+    is_int(rc, MC_CALL_DONE, "running: no DELETE");
+    is_int(t->call.result.fail, MC_FAIL_UNSUPPORTED, "the cancel fails");
     ok(strstr(t->call.result.fail_reason, "running") != NULL, "and says so");
 
     at_call(t, MODEL);
-    at_reply(t, a->cancel_reply, 409, "{}");
-    at_reply(t, a->cancel_reply, 200,
-             "{\"id\":\"cgt-1\",\"status\":\"succeeded\",\"content\":"
-             "{\"video_url\":\"https://x.example/v.mp4\"}}");
-    is_int(t->call.result.fail, MC_FAIL_NONE, "finished meanwhile");
+    rc = at_reply(t, a->cancel_reply, 200,
+                  "{\"id\":\"cgt-1\",\"status\":\"succeeded\",\"content\":"
+                  "{\"video_url\":\"https://x.example/v.mp4\"}}");
+    is_int(rc, MC_CALL_DONE, "finished: no DELETE, which would delete it");
+    is_int(t->call.result.fail, MC_FAIL_NONE, "no failure");
     is_int(t->call.result.status, MC_TASK_COMPLETED, "the video is kept");
+    is_str(t->call.result.video_url, "https://x.example/v.mp4", "its URL");
+
+    at_call(t, MODEL);
+    at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
+             "\"queued\"}");
+    rc = at_reply(t, a->cancel_reply, 400,
+                  "{\"error\":{\"code\":\"InvalidParameter\",\"message\":"
+                  "\"task cannot be cancelled\"}}");
+    is_int(rc, MC_CALL_SEND, "a refused DELETE: read again");
+    is_str(t->http.method, "GET", "GET");
+    at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
+             "\"running\"}");
+    is_int(t->call.result.fail, MC_FAIL_UNSUPPORTED,
+           "it started meanwhile: the cancel fails");
+
+    at_call(t, MODEL);
+    at_reply(t, a->cancel_reply, 200, "{\"id\":\"cgt-1\",\"status\":"
+             "\"failed\",\"error\":{\"code\":\"X\",\"message\":\"y\"}}");
+    is_int(t->call.result.fail, MC_FAIL_NONE, "failed before the cancel");
+    is_int(t->call.result.status, MC_TASK_FAILED, "stays failed");
 
     at_call(t, MODEL);
     at_reply(t, a->cancel_reply, 404, "{}");
