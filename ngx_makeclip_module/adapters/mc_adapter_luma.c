@@ -187,8 +187,8 @@ mc_luma_create_request(mc_call_t *c, mc_http_req_t *req)
     char                   list[128];
     json_t                *body;
     size_t                 i, n;
-    mc_luma_conf_t        *conf;
     const char            *aspect;
+    mc_luma_conf_t        *conf;
     const mc_video_req_t  *r;
 
     r = c->req;
