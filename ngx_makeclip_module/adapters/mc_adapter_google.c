@@ -301,8 +301,8 @@ mc_google_name_ok(const char *s)
 static int
 mc_google_operation(mc_call_t *c, json_t *j, int created)
 {
-    json_t      *resp, *samples, *reasons, *v;
     size_t       i;
+    json_t      *resp, *samples, *reasons, *v;
     mc_buf_t     b;
     const char  *name, *uri, *msg;
 
