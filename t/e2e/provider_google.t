@@ -269,4 +269,15 @@ $t->check_log;
 ok(!grep({ /AIzaTestVeoKey|AIzaWrongKey/ } $t->error_log),
    'no provider key in the error log');
 
+# nginx -t: url= must carry the API version
+$t->write_config(<<'END' . $t->api_server);
+    makeclip_store %%DIR%%/store map_size=16m;
+    makeclip_provider veo adapter=google url=http://127.0.0.1:%%PORT_veo%%
+                      key_file=%%DIR%%/veo.key;
+END
+my ($ok, $out) = $t->test_config;
+ok(!$ok, 'a url= without /v1beta fails nginx -t');
+like($out, qr/must include the API version.*nginx\.conf:\d+/,
+     'saying so, with file and line');
+
 done_testing;

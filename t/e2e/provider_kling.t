@@ -342,4 +342,15 @@ ok(!grep({ /\Q$SK\E|SKwrong|SKsecond|\Q$API_KEY\E|eyJhbGci/ }
          $t->error_log),
    'no secret, API key or token in the error log');
 
+# nginx -t names what a Kling provider lacks
+$t->write_config(<<'END' . $t->api_server);
+    makeclip_store %%DIR%%/store map_size=16m;
+    makeclip_provider kling adapter=kling url=http://127.0.0.1:%%PORT_kling%%
+                      key_file=%%DIR%%/kling.ak;
+END
+my ($ok, $out) = $t->test_config;
+ok(!$ok, 'the JWT API without a secret key fails nginx -t');
+like($out, qr/needs secret_file= or secret_env=.*nginx\.conf:\d+/,
+     'saying what is missing, with file and line');
+
 done_testing;
