@@ -15,6 +15,7 @@ static int mc_cond_match(mc_cond_t *c, mc_route_ctx_t *ctx);
 static const char *mc_field_value(mc_cond_t *c, mc_route_ctx_t *ctx,
     size_t *len);
 static int mc_number(const char *s, size_t len, int64_t *n);
+static int mc_regex_check(const char *re, char *err, size_t errlen);
 
 
 mc_routes_t *
@@ -88,7 +89,7 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
         if (strncmp(argv[i], "to=", 3) == 0) {
             if (list) {
                 snprintf(err, errlen, "duplicate \"to=\"");
-                return NULL;
+                goto failed;
             }
 
             list = argv[i] + 3;
@@ -99,7 +100,7 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
                           errlen)
             != MC_OK)
         {
-            return NULL;
+            goto failed;
         }
 
         rule->nconds++;
@@ -107,7 +108,7 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
 
     if (list == NULL || *list == '\0') {
         snprintf(err, errlen, "a route needs to=provider:model[,...]");
-        return NULL;
+        goto failed;
     }
 
     n = 1;
@@ -117,7 +118,8 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
 
     rule->targets = mc_pcalloc(pool, n * sizeof(mc_target_t));
     if (rule->targets == NULL) {
-        goto nomem;
+        snprintf(err, errlen, "out of memory");
+        goto failed;
     }
 
     for (item = list; ; item = comma + 1) {
@@ -128,7 +130,7 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
                             &rule->targets[rule->ntargets], err, errlen)
             != MC_OK)
         {
-            return NULL;
+            goto failed;
         }
 
         rule->ntargets++;
@@ -140,7 +142,8 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
 
     rules = mc_palloc(pool, (routes->nrules + 1) * sizeof(mc_rule_t *));
     if (rules == NULL) {
-        goto nomem;
+        snprintf(err, errlen, "out of memory");
+        goto failed;
     }
 
     if (routes->nrules) {
@@ -151,6 +154,17 @@ mc_routes_add(mc_routes_t *routes, char **argv, size_t argc,
     routes->rules = rules;
 
     return rule;
+
+failed:
+
+    /* a rule that is not kept must not keep its compiled expressions */
+    for (i = 0; i < rule->nconds; i++) {
+        if (rule->conds[i].re) {
+            regfree(rule->conds[i].re);
+        }
+    }
+
+    return NULL;
 
 nomem:
 
@@ -342,6 +356,10 @@ mc_cond_parse(mc_pool_t *pool, const char *arg, mc_cond_t *c, char *err,
 
     case MC_OP_RE:
     case MC_OP_NRE:
+        if (mc_regex_check(value, err, errlen) != MC_OK) {
+            return MC_ERROR;
+        }
+
         c->re = mc_palloc(pool, sizeof(regex_t));
         if (c->re == NULL) {
             goto nomem;
@@ -532,5 +550,68 @@ mc_number(const char *s, size_t len, int64_t *n)
     }
 
     *n = r;
+    return MC_OK;
+}
+
+
+/*
+ * glibc's regcomp() copies a subexpression once per repetition, so
+ * stacked quantifiers ("a+++"), interval expressions ("(a{99}){99}") and
+ * deep nesting make it take time and memory exponential in the pattern;
+ * a typo in nginx.conf must not do that to nginx -t.  Conditions need
+ * none of them.
+ */
+
+static int
+mc_regex_check(const char *re, char *err, size_t errlen)
+{
+    int          quant, nquant;
+    const char  *p;
+
+    if (strlen(re) > 256) {
+        snprintf(err, errlen, "regular expression longer than 256 "
+                 "characters");
+        return MC_ERROR;
+    }
+
+    quant = 0;
+    nquant = 0;
+
+    for (p = re; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            quant = 0;
+            continue;
+        }
+
+        if (*p == '{') {
+            snprintf(err, errlen, "interval expressions {m,n} are not "
+                     "supported in regular expressions of makeclip_route");
+            return MC_ERROR;
+        }
+
+        if (*p == '*' || *p == '+' || *p == '?') {
+            if (quant) {
+                snprintf(err, errlen, "repeated quantifiers are not "
+                         "supported in regular expressions of "
+                         "makeclip_route");
+                return MC_ERROR;
+            }
+
+            /* nested groups double the copies at each level: a bound on
+             * the quantifiers bounds the whole */
+            if (++nquant > 16) {
+                snprintf(err, errlen, "more than 16 quantifiers in a "
+                         "regular expression of makeclip_route");
+                return MC_ERROR;
+            }
+
+            quant = 1;
+            continue;
+        }
+
+        quant = 0;
+    }
+
     return MC_OK;
 }

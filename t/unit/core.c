@@ -415,6 +415,8 @@ test_routes(void)
     char  *bad1[] = { "seconds>x", "to=sbx" };
     char  *bad2[] = { "model=v" };
     char  *bad3[] = { "model~(", "to=sbx" };
+    char  *bad4[] = { "model~a+++", "to=sbx" };
+    char  *bad5[] = { "model~(ab){9}", "to=sbx" };
 
     pool = mc_pool_create(4096);
     cat = catalog();
@@ -430,6 +432,10 @@ test_routes(void)
        "a rule needs to=: %s", err);
     ok(mc_routes_add(routes, bad3, 2, "r:7", err, sizeof(err)) == NULL,
        "a bad regex: %s", err);
+    ok(mc_routes_add(routes, bad4, 2, "r:8", err, sizeof(err)) == NULL,
+       "stacked quantifiers: %s", err);
+    ok(mc_routes_add(routes, bad5, 2, "r:9", err, sizeof(err)) == NULL,
+       "intervals: %s", err);
     ok(mc_routes_resolve(routes, cat, err, sizeof(err)) == MC_OK, "resolved");
 
     memset(&req, 0, sizeof(req));
