@@ -233,7 +233,10 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
         return NGX_ERROR;
     }
 
-    sr->headers_in.content_length_n = -1;
+    /* a POST without a body still says so: some front ends answer 411
+     * to one without Content-Length */
+    sr->headers_in.content_length_n =
+        (sr->method & (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH)) ? 0 : -1;
 
     if (hreq->body) {
         b = ngx_calloc_buf(r->pool);
