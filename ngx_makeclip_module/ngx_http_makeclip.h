@@ -37,11 +37,17 @@
 #define NGX_HTTP_MAKECLIP_LIST_MAX       100
 
 
+/* ngx_http_makeclip_store.c: a worker's group commit, a held response */
+typedef struct ngx_http_makeclip_sync_s  ngx_http_makeclip_sync_t;
+typedef struct ngx_http_makeclip_hold_s  ngx_http_makeclip_hold_t;
+
+
 typedef struct {
     mc_catalog_t                 *catalog;
 
     ngx_str_t                     store_path;
     size_t                        map_size;
+    size_t                        max_map_size;
     ngx_uint_t                    sync;
     ngx_msec_t                    sync_interval;
     ngx_uint_t                    max_readers;
@@ -50,6 +56,7 @@ typedef struct {
     ngx_event_t                   sync_event;
     ngx_event_t                   reader_event;
     ngx_uint_t                    sync_pending;
+    ngx_http_makeclip_sync_t     *sync_state;   /* per worker process */
 #if (NGX_THREADS)
     ngx_thread_pool_t            *thread_pool;
     ngx_str_t                     thread_pool_name;
@@ -143,6 +150,9 @@ struct ngx_http_makeclip_ctx_s {
 
     /* for the access log */
     ngx_str_t                     var_task_id;
+
+    /* set when the request committed and sync=commit holds its answer */
+    ngx_http_makeclip_hold_t     *hold;
 };
 
 
@@ -203,6 +213,8 @@ void ngx_http_makeclip_store_committed(ngx_http_request_t *r);
 mc_store_t *ngx_http_makeclip_store(ngx_http_request_t *r);
 ngx_int_t ngx_http_makeclip_store_error(ngx_http_request_t *r, int rc,
     const char *what);
+ngx_int_t ngx_http_makeclip_store_filter_init(ngx_conf_t *cf);
+json_t *ngx_http_makeclip_store_stats(ngx_http_request_t *r);
 
 /* ngx_http_makeclip_variables.c */
 ngx_int_t ngx_http_makeclip_add_variables(ngx_conf_t *cf);

@@ -98,6 +98,20 @@ static ngx_command_t  ngx_http_makeclip_commands[] = {
       NGX_HTTP_MAKECLIP_API,
       NULL },
 
+    { ngx_string("makeclip_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_makeclip_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_MAKECLIP_ADMIN,
+      NULL },
+
+    { ngx_string("makeclip_admin_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_makeclip_loc_conf_t, admin_token),
+      NULL },
+
     { ngx_string("makeclip_route"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
       ngx_http_makeclip_route,
@@ -253,6 +267,10 @@ ngx_http_makeclip_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_makeclip_store_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_makeclip_body_filter_init(cf);
 }
 
@@ -277,6 +295,7 @@ ngx_http_makeclip_create_main_conf(ngx_conf_t *cf)
      */
 
     mmcf->map_size = NGX_CONF_UNSET_SIZE;
+    mmcf->max_map_size = NGX_CONF_UNSET_SIZE;
     mmcf->sync = NGX_CONF_UNSET_UINT;
     mmcf->sync_interval = NGX_CONF_UNSET_MSEC;
     mmcf->max_readers = NGX_CONF_UNSET_UINT;
@@ -315,6 +334,7 @@ ngx_http_makeclip_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_makeclip_main_conf_t  *mmcf = conf;
 
     ngx_conf_init_size_value(mmcf->map_size, 1024 * 1024 * 1024);
+    ngx_conf_init_size_value(mmcf->max_map_size, mmcf->map_size);
     ngx_conf_init_uint_value(mmcf->sync, NGX_HTTP_MAKECLIP_SYNC_INTERVAL);
     ngx_conf_init_msec_value(mmcf->sync_interval, 1000);
     ngx_conf_init_uint_value(mmcf->max_readers, 126);
@@ -425,7 +445,8 @@ ngx_http_makeclip_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
 /*
  * makeclip_store path [map_size=size] [sync=off|interval|commit]
- *                [sync_interval=time] [readers=number] [thread_pool=name];
+ *                [sync_interval=time] [readers=number] [thread_pool=name]
+ *                [max_map_size=size];
  */
 
 static char *
@@ -507,6 +528,22 @@ ngx_http_makeclip_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "max_map_size=", 13) == 0) {
+            s.data = value[i].data + 13;
+            s.len = value[i].len - 13;
+
+            size = ngx_parse_offset(&s);
+            if (size == NGX_ERROR || size < 1024 * 1024) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid max_map_size \"%V\", at least "
+                                   "1m", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->max_map_size = (size_t) size;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "readers=", 8) == 0) {
             n = ngx_atoi(value[i].data + 8, value[i].len - 8);
             if (n == NGX_ERROR || n < 8 || n > 65536) {
@@ -533,17 +570,14 @@ ngx_http_makeclip_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
 #if (NGX_THREADS)
-    /* the interval sync runs on a thread pool, off the event loop */
-    if (mmcf->sync == NGX_CONF_UNSET_UINT
-        || mmcf->sync == NGX_HTTP_MAKECLIP_SYNC_INTERVAL)
-    {
-        mmcf->thread_pool = ngx_thread_pool_add(cf,
-                                                mmcf->thread_pool_name.len
-                                                ? &mmcf->thread_pool_name
-                                                : NULL);
-        if (mmcf->thread_pool == NULL) {
-            return NGX_CONF_ERROR;
-        }
+    /* syncs and the admin audit run on a thread pool, off the event
+     * loop, whatever the sync mode */
+    mmcf->thread_pool = ngx_thread_pool_add(cf,
+                                            mmcf->thread_pool_name.len
+                                            ? &mmcf->thread_pool_name
+                                            : NULL);
+    if (mmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
     }
 #endif
 
@@ -805,7 +839,9 @@ ngx_http_makeclip_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     mmcf->enabled = 1;
 
-    clcf->handler = ngx_http_makeclip_api_handler;
+    clcf->handler = (cmd->offset == NGX_HTTP_MAKECLIP_ADMIN)
+                    ? ngx_http_makeclip_admin_handler
+                    : ngx_http_makeclip_api_handler;
 
     return NGX_CONF_OK;
 }
