@@ -54,8 +54,12 @@ $(BUILD)/srclist: FORCE
 $(NGX_DIR)/objs/Makefile: config tools/configure-nginx $(BUILD)/srclist
 	tools/configure-nginx "$(NGINX_SRC)" "$(NGX_DIR)" "$(CURDIR)" "$(EXTRA_CFLAGS)"
 
+# Debian's tree is headers only: the module is built for Debian's nginx;
+# a full source tree also gives the nginx binary the tests then use
+NGX_TARGET := $(if $(wildcard $(NGINX_SRC)/conf_flags),modules,build)
+
 $(MODULE): $(NGX_DIR)/objs/Makefile $(CORE_SRCS) $(GLUE_SRCS) $(HDRS)
-	$(MAKE) -C $(NGX_DIR) -f objs/Makefile modules
+	$(MAKE) -C $(NGX_DIR) -f objs/Makefile $(NGX_TARGET)
 	cp $(NGX_DIR)/objs/ngx_http_makeclip_module.so $@
 
 $(BUILD)/core/%.o: ngx_makeclip_module/%.c $(HDRS)

@@ -42,7 +42,7 @@ sub new {
         build   => $build,
         module  => $ENV{MAKECLIP_MODULE} || "$build/ngx_http_makeclip_module.so",
         cli     => $ENV{MAKECLIP_CLI} || "$build/makeclip",
-        nginx   => $ENV{NGINX_BIN} || _nginx_bin(),
+        nginx   => $ENV{NGINX_BIN} || _nginx_bin($build),
         ports   => {},
         mocks   => [],
         allowed => [],
@@ -60,8 +60,9 @@ sub new {
 }
 
 sub _nginx_bin {
+    my ($build) = @_;
     my $src = $ENV{NGINX_SRC} || '/usr/share/nginx/src';
-    return "$ROOT/build/nginx/objs/nginx" unless -f "$src/conf_flags";
+    return "$build/nginx/objs/nginx" unless -f "$src/conf_flags";
     for my $p (split /:/, ($ENV{PATH} || '') . ':/usr/sbin') {
         return "$p/nginx" if -x "$p/nginx";
     }
