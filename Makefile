@@ -36,7 +36,7 @@ UNIT_BINS  := $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 export NGINX_SRC
 
-.PHONY: all module cli unit deps run test unit-test asan asan-test fuzz bench clean FORCE
+.PHONY: all module cli unit deps run test unit-test asan asan-test valgrind-test fuzz bench clean FORCE
 
 all: module cli unit
 
@@ -99,8 +99,13 @@ asan-test: deps asan
 	MAKECLIP_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0 $(PROVE) $(PROVE_ARGS) t/
 
+# the end-to-end tests with nginx under valgrind's memcheck (slow)
+valgrind-test: deps all
+	MAKECLIP_VALGRIND=1 MAKECLIP_BUILD=$(abspath $(BUILD)) BUILD=$(BUILD) \
+	    $(PROVE) t/e2e/
+
 fuzz:
-	$(MAKE) -C t/fuzz
+	$(MAKE) -C t/fuzz run
 
 bench: deps all
 	bench/run

@@ -166,12 +166,20 @@ sub run {
         . ($ENV{ASAN_OPTIONS} ? ":$ENV{ASAN_OPTIONS}" : '');
     local $ENV{UBSAN_OPTIONS} = "log_path=$dir/logs/ubsan:print_stacktrace=1";
 
-    my $out = `$self->{nginx} -p $dir/ -c $dir/nginx.conf 2>&1`;
+    # MAKECLIP_VALGRIND=1 runs nginx under valgrind's memcheck; what it
+    # finds goes to files check_log reads
+    my $wrap = $ENV{MAKECLIP_VALGRIND}
+        ? "valgrind -q --trace-children=no --log-file=$dir/logs/valgrind.%p "
+          . "--suppressions=$ROOT/t/valgrind.supp "
+        : '';
+
+    my $out = `$wrap$self->{nginx} -p $dir/ -c $dir/nginx.conf 2>&1`;
     if ($?) {
         BAIL_OUT("nginx failed to start: $out");
     }
 
-    $self->wait_port($self->port) or BAIL_OUT("nginx did not listen");
+    $self->wait_port($self->port, $wrap ? 60 : 10)
+        or BAIL_OUT("nginx did not listen");
     $self->{running} = 1;
     return $self;
 }
@@ -209,7 +217,7 @@ sub stop {
     my $pid = $self->pid;
     if ($pid) {
         kill 'QUIT', $pid;
-        for (1 .. 200) {
+        for (1 .. ($ENV{MAKECLIP_VALGRIND} ? 1200 : 200)) {
             last unless kill 0, $pid;
             sleep 0.05;
         }
@@ -250,6 +258,7 @@ sub check_log {
         or diag(join '', @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
 
     my @reports = glob("$self->{dir}/logs/asan.* $self->{dir}/logs/ubsan.*");
+    push @reports, grep { -s $_ } glob("$self->{dir}/logs/valgrind.*");
     ok(!@reports, 'no sanitizer reports')
         or diag(map { local $/; open my $fh, '<', $_; <$fh> } @reports[0 .. 0]);
 }
