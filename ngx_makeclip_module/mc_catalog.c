@@ -257,6 +257,10 @@ mc_catalog_add_provider(mc_catalog_t *cat, char **argv, size_t argc,
         p->secret = mc_pstrdup(pool, v);
     }
 
+    /* an adapter's init may narrow what this provider can do (an
+     * endpoint without seeds) */
+    p->features = p->adapter->features;
+
     if (p->adapter->init_provider
         && p->adapter->init_provider(p, pool, err, errlen) != MC_OK)
     {
@@ -967,6 +971,11 @@ mc_parse_duration(const char *s, mc_msec_t *ms)
         return MC_ERROR;
     }
 
+    /* a year is enough for any timeout; more is a typo, not a wish */
+    if (n > (int64_t) 366 * 86400000 / unit) {
+        return MC_ERROR;
+    }
+
     *ms = n * unit;
     return MC_OK;
 }
@@ -999,6 +1008,10 @@ mc_parse_size(const char *s, size_t *size)
         unit = 1024 * 1024 * 1024;
 
     } else {
+        return MC_ERROR;
+    }
+
+    if (n > ((int64_t) 1 << 50) / unit) {
         return MC_ERROR;
     }
 

@@ -38,6 +38,8 @@ typedef struct {
 
     mc_msec_t            timeout;
     char                *location;      /* internal proxy location */
+    unsigned             features;      /* MC_FEAT_*: the adapter's, as
+                                           its init narrowed them */
 
     mc_param_t          *params;        /* adapter-specific key=value */
     size_t               nparams;

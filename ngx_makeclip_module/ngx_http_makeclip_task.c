@@ -144,7 +144,7 @@ ngx_http_makeclip_create_start(ngx_http_request_t *r,
         lacking = 0;
 
         for (i = 0; i < ctx->ntargets; i++) {
-            have = ctx->targets[i].provider->adapter->features;
+            have = ctx->targets[i].provider->features;
 
             if ((have & need) == need) {
                 targets[n++] = ctx->targets[i];
@@ -776,9 +776,22 @@ static void
 ngx_http_makeclip_cancel_done(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx)
 {
+    mc_error_t    err;
     mc_result_t  *res;
 
     res = &ctx->call.result;
+
+    if (res->fail == MC_FAIL_INPUT || res->fail == MC_FAIL_UNSUPPORTED) {
+        /* the provider will not stop this task (Seedance and Wan cancel
+         * only queued tasks): it runs on and is paid for; saying "try
+         * again" would be wrong */
+        mc_error_set(&err, 409, MC_ERR_CONFLICT, "cancel_not_possible",
+                     NULL, "The provider cannot cancel this task now: %s",
+                     res->fail_reason ? res->fail_reason : "refused");
+
+        ngx_http_finalize_request(r, ngx_http_makeclip_send_error(r, &err));
+        return;
+    }
 
     if (res->fail != MC_FAIL_NONE) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

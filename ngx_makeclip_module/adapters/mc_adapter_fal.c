@@ -212,6 +212,15 @@ mc_fal_init(mc_provider_t *p, mc_pool_t *pool, char *err, size_t errlen)
     }
     conf->no_negative = !rc;
 
+    /* the gateway then refuses such requests before charging anything */
+    if (conf->no_seed) {
+        p->features &= ~MC_FEAT_SEED;
+    }
+
+    if (conf->no_negative) {
+        p->features &= ~MC_FEAT_NEGATIVE;
+    }
+
     v = mc_provider_param(p, "priority");
 
     if (v && strcmp(v, "normal") != 0 && strcmp(v, "low") != 0) {

@@ -168,6 +168,12 @@ mc_kling_init(mc_provider_t *p, mc_pool_t *pool, char *err, size_t errlen)
         return MC_ERROR;
     }
 
+    /* the API-key API has no negative prompt: the gateway refuses one
+     * for this provider before charging */
+    if (conf->api == MC_KLING_KEY) {
+        p->features &= ~MC_FEAT_NEGATIVE;
+    }
+
     p->conf = conf;
     return MC_OK;
 }

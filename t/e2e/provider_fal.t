@@ -164,7 +164,8 @@ my $n = submits($fal);
 $r = $t->post('/v1/videos', key => $key,
               body => { model => 'kling', prompt => 'x', seed => 3 });
 is($r->{status}, 400, 'a seed for an endpoint without one: 400');
-like($r->{json}{error}{message}, qr/takes no seed/, 'says so');
+like($r->{json}{error}{message}, qr/cannot take seed/, 'says so');
+is($r->{json}{error}{code}, 'unsupported_parameter', 'before any charge');
 is(scalar(() = submits($fal)), $n, 'fal was not called');
 is_deeply([$t->balance('acme')], [$b0, $r0], 'refunded exactly');
 

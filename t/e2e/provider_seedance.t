@@ -197,15 +197,15 @@ is($after[1]{headers}{authorization}, 'Bearer test-provider-key', 'with the key'
 is($sd->tasks->{$csid}{status}, 'cancelled', 'Seedance cancelled it');
 is_deeply([$t->balance('acme')], [$b0, $r0], 'refunded exactly');
 
-# a running task cannot be cancelled: 502, it runs on and is charged
+# a running task cannot be cancelled: 409, it runs on and is charged
 $r = $t->post('/v1/videos', key => $key, body => { model => 'seedance', prompt => 'running' });
 $cid = $r->{json}{id};
 $csid = newest($sd);
 sd_ctl($sd, 'start', id => $csid);
 $before = @{ $sd->requests };
 $r = $t->delete("/v1/videos/$cid", key => $key);
-is($r->{status}, 502, 'cancel of a running task: 502');
-is($r->{json}{error}{code}, 'cancel_failed', 'cancel_failed');
+is($r->{status}, 409, 'cancel of a running task: 409');
+is($r->{json}{error}{code}, 'cancel_not_possible', 'cancel_not_possible');
 @after = @{ $sd->requests }[$before .. $#{ $sd->requests }];
 ok(!grep({ $_->{method} eq 'DELETE' } @after), 'no DELETE sent');
 is($sd->tasks->{$csid}{status}, 'running', 'it still runs at Seedance');

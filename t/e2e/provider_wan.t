@@ -202,15 +202,15 @@ is($post->{headers}{authorization}, 'Bearer test-provider-key', 'with the key');
 is($wan->tasks->{$ctid}{status}, 'CANCELED', 'DashScope canceled it');
 is_deeply([$t->balance('acme')], [$b0, $r0], 'refunded exactly');
 
-# a RUNNING task cannot be canceled: 502, it runs on and is charged
+# a RUNNING task cannot be canceled: 409, it runs on and is charged
 $wan->configure(steps => 4);
 $r = $t->post('/v1/videos', key => $key, body => { model => 'wan-t2v', prompt => 'running' });
 $cid = $r->{json}{id};
 $ctid = newest($wan);
 $t->get("/v1/videos/$cid", key => $key) for 1 .. 2;
 $r = $t->delete("/v1/videos/$cid", key => $key);
-is($r->{status}, 502, 'cancel of a RUNNING task: 502');
-is($r->{json}{error}{code}, 'cancel_failed', 'cancel_failed');
+is($r->{status}, 409, 'cancel of a RUNNING task: 409');
+is($r->{json}{error}{code}, 'cancel_not_possible', 'cancel_not_possible');
 my ($refused) = reverse $wan->requests_to('POST', qr{/cancel$});
 is($refused->{path}, "/api/v1/tasks/$ctid/cancel", 'DashScope was asked');
 $r = $t->wait_task($cid, key => $key);
