@@ -29,6 +29,7 @@
 #define NGX_HTTP_MAKECLIP_READER_CHECK  60000
 #define NGX_HTTP_MAKECLIP_SYNC_GUARD    60000
 #define NGX_HTTP_MAKECLIP_IDEM_PURGE    1000
+#define NGX_HTTP_MAKECLIP_FULL_LOG      60000
 
 
 /* a worker's group commit */
@@ -58,8 +59,9 @@ struct ngx_http_makeclip_sync_s {
     ngx_msec_t                      sync_ms_max;
     ngx_msec_t                      sync_ms_total;
     ngx_uint_t                      full_errors;
+    ngx_uint_t                      full_unlogged;
+    ngx_msec_t                      full_logged;  /* when, 0: never */
     ngx_uint_t                      store_errors;
-    unsigned                        full_logged:1;
 };
 
 
@@ -348,7 +350,6 @@ ngx_http_makeclip_store_committed(ngx_http_request_t *r)
     }
 
     sy->commit_seq++;
-    sy->full_logged = 0;
 
     if (mmcf->sync != NGX_HTTP_MAKECLIP_SYNC_COMMIT) {
         return;
@@ -409,22 +410,31 @@ ngx_http_makeclip_store_error(ngx_http_request_t *r, int rc,
     sy = mmcf->sync_state;
 
     if (rc == MC_STORE_FULL) {
-        if (sy) {
-            sy->full_errors++;
-        }
-
-        /* once until a write succeeds again, not once per request */
-        if (sy == NULL || !sy->full_logged) {
+        /* one line a minute per worker, not one per refused request */
+        if (sy == NULL || sy->full_logged == 0
+            || ngx_current_msec - sy->full_logged
+               >= NGX_HTTP_MAKECLIP_FULL_LOG)
+        {
             ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
-                          "makeclip store is full while %s (%s): new work "
-                          "is refused with 503, running tasks still "
-                          "settle; raise max_map_size= (or map_size=) of "
+                          "makeclip store is full while %s (%s; %ui more "
+                          "refused since the last report): new work is "
+                          "refused with 503, running tasks still settle; "
+                          "raise max_map_size= (or map_size=) of "
                           "\"makeclip_store\" and reload, or run "
                           "\"makeclip resize <size>\"", what,
-                          st ? mc_store_error(st) : "");
+                          st ? mc_store_error(st) : "",
+                          sy ? sy->full_unlogged : 0);
             if (sy) {
-                sy->full_logged = 1;
+                sy->full_logged = ngx_current_msec ? ngx_current_msec : 1;
+                sy->full_unlogged = 0;
             }
+
+        } else {
+            sy->full_unlogged++;
+        }
+
+        if (sy) {
+            sy->full_errors++;
         }
 
         return ngx_http_makeclip_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
