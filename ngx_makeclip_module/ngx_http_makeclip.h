@@ -82,6 +82,7 @@ typedef struct {
     ngx_msec_t                    poll_interval;
     ngx_msec_t                    idempotency_ttl;
     ngx_msec_t                    submit_timeout;
+    ngx_msec_t                    task_timeout;
     ngx_uint_t                    reject_log_level;
     ngx_uint_t                    content;
     ngx_str_t                     content_location;

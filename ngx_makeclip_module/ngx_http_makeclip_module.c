@@ -154,6 +154,13 @@ static ngx_command_t  ngx_http_makeclip_commands[] = {
       offsetof(ngx_http_makeclip_loc_conf_t, submit_timeout),
       NULL },
 
+    { ngx_string("makeclip_task_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_makeclip_loc_conf_t, task_timeout),
+      NULL },
+
     { ngx_string("makeclip_reject_log_level"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -376,6 +383,7 @@ ngx_http_makeclip_create_loc_conf(ngx_conf_t *cf)
     mlcf->poll_interval = NGX_CONF_UNSET_MSEC;
     mlcf->idempotency_ttl = NGX_CONF_UNSET_MSEC;
     mlcf->submit_timeout = NGX_CONF_UNSET_MSEC;
+    mlcf->task_timeout = NGX_CONF_UNSET_MSEC;
     mlcf->reject_log_level = NGX_CONF_UNSET_UINT;
     mlcf->content = NGX_CONF_UNSET_UINT;
     mlcf->max_body_size = NGX_CONF_UNSET_SIZE;
@@ -412,6 +420,8 @@ ngx_http_makeclip_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               86400000);
     ngx_conf_merge_msec_value(conf->submit_timeout, prev->submit_timeout,
                               600000);
+    ngx_conf_merge_msec_value(conf->task_timeout, prev->task_timeout,
+                              86400000);
     ngx_conf_merge_uint_value(conf->reject_log_level, prev->reject_log_level,
                               NGX_LOG_INFO);
     ngx_conf_merge_uint_value(conf->content, prev->content,

@@ -634,6 +634,22 @@ ngx_http_makeclip_retrieve(ngx_http_request_t *r,
                                         "the credits were refunded.");
     }
 
+    if (mlcf->task_timeout
+        && now - ctx->task.created_at > (mc_msec_t) mlcf->task_timeout)
+    {
+        /* a provider that never says the task ended must not hold the
+         * credits for ever */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "makeclip: task %s at \"%s\" did not finish within "
+                      "makeclip_task_timeout, refunded", ctx->task.id,
+                      ctx->task.provider ? ctx->task.provider : "");
+
+        return ngx_http_makeclip_finish(r, ctx, MC_TASK_FAILED, "timed_out",
+                                        "The provider did not finish the "
+                                        "video in time; the credits were "
+                                        "refunded.");
+    }
+
     p = ctx->task.provider ? mc_catalog_provider(mmcf->catalog,
                                                  ctx->task.provider)
                            : NULL;
@@ -689,6 +705,25 @@ ngx_http_makeclip_status_done(ngx_http_request_t *r,
                       "makeclip: polling task %s at \"%s\" failed: %s",
                       t->id, ctx->call.provider->name,
                       res->fail_reason ? res->fail_reason : "no state");
+
+        /* what the adapter learned before the failure (MiniMax's file
+         * id) is kept, so the next poll need not ask again */
+        if (res->provider_data
+            && (t->provider_data == NULL
+                || strcmp(res->provider_data, t->provider_data) != 0))
+        {
+            t->provider_data = res->provider_data;
+
+            rc = mc_store_task_save(ngx_http_makeclip_store(r), ctx->pool,
+                                    t, ngx_http_makeclip_now(), t);
+            if (rc != MC_OK) {
+                ngx_http_finalize_request(r,
+                    ngx_http_makeclip_store_error(r, rc, "saving a task"));
+                return;
+            }
+
+            ngx_http_makeclip_store_committed(r);
+        }
 
         ngx_http_finalize_request(r,
             ngx_http_makeclip_send_task(r, ctx, NGX_HTTP_OK));

@@ -139,6 +139,7 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
     ngx_str_t                      uri;
     ngx_uint_t                     i;
     ngx_chain_t                   *cl;
+    const char                    *host;
     mc_provider_t                 *p;
     mc_http_req_t                 *hreq;
     ngx_http_request_t            *sr;
@@ -179,8 +180,19 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
         ctx->upstream.url.len = ngx_strlen(hreq->url);
     }
 
-    ctx->upstream.host.data = (u_char *) p->host;
-    ctx->upstream.host.len = ngx_strlen(p->host);
+    if (ngx_strncmp(hreq->url, p->base_url, len) == 0) {
+        ctx->upstream.host.data = (u_char *) p->host;
+        ctx->upstream.host.len = ngx_strlen(p->host);
+
+    } else {
+        /* a URL the provider handed out, on another host: its own name
+         * goes into Host and TLS */
+        host = ngx_strstr(hreq->url, "://");
+        host = host ? host + 3 : hreq->url;
+
+        ctx->upstream.host.data = (u_char *) host;
+        ctx->upstream.host.len = strcspn(host, "/?#");
+    }
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
