@@ -60,7 +60,10 @@ NGX_TARGET := $(if $(wildcard $(NGINX_SRC)/conf_flags),modules,build)
 
 $(MODULE): $(NGX_DIR)/objs/Makefile $(CORE_SRCS) $(GLUE_SRCS) $(HDRS)
 	$(MAKE) -C $(NGX_DIR) -f objs/Makefile $(NGX_TARGET)
-	cp $(NGX_DIR)/objs/ngx_http_makeclip_module.so $@
+	@# a new file, renamed into place: a running nginx keeps the old one
+	@# mapped, where copying over it would change its code under it
+	cp $(NGX_DIR)/objs/ngx_http_makeclip_module.so $@.tmp
+	mv -f $@.tmp $@
 
 $(BUILD)/core/%.o: ngx_makeclip_module/%.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -269,6 +269,27 @@ mc_result_task_failed(mc_call_t *c, const char *code, const char *message)
 }
 
 
+void
+mc_result_completed(mc_call_t *c, const char *video_url)
+{
+    if (video_url == NULL || video_url[0] == '\0') {
+        mc_result_task_failed(c, "no_video", "The provider finished without "
+                              "a video.");
+        return;
+    }
+
+    mc_result_state(c, MC_TASK_COMPLETED, 100);
+    c->result.video_url = mc_pstrdup(c->pool, video_url);
+}
+
+
+void
+mc_result_canceled(mc_call_t *c)
+{
+    mc_result_task_failed(c, "canceled", "The provider canceled the task.");
+}
+
+
 const char *
 mc_result_str(mc_call_t *c, const char *s)
 {

@@ -196,6 +196,10 @@ void mc_result_fail(mc_call_t *c, mc_fail_e fail, int http_status,
 void mc_result_state(mc_call_t *c, mc_task_status_e status, int progress);
 void mc_result_task_failed(mc_call_t *c, const char *code,
     const char *message);
+/* completed with the video's URL, or failed when it ended without one */
+void mc_result_completed(mc_call_t *c, const char *video_url);
+/* the provider canceled it: failed, code "canceled" */
+void mc_result_canceled(mc_call_t *c);
 const char *mc_result_str(mc_call_t *c, const char *s);
 
 /* a short, printable excerpt of a provider message for the client */

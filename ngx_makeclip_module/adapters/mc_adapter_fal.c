@@ -602,14 +602,7 @@ mc_fal_result(mc_call_t *c, const mc_http_resp_t *resp)
         url = mc_json_path_str(j, "videos.0.url");
     }
 
-    if (url == NULL || url[0] == '\0') {
-        mc_result_task_failed(c, "no_video", "The provider finished without "
-                              "a video.");
-
-    } else {
-        mc_result_state(c, MC_TASK_COMPLETED, 100);
-        c->result.video_url = mc_result_str(c, url);
-    }
+    mc_result_completed(c, url);
 
     json_decref(j);
     return MC_CALL_DONE;

@@ -155,8 +155,7 @@ mc_openai_video(mc_call_t *c, json_t *j)
     } else if (strcmp(status, "cancelled") == 0
                || strcmp(status, "canceled") == 0)
     {
-        mc_result_task_failed(c, "canceled", "The provider canceled the "
-                              "task.");
+        mc_result_canceled(c);
 
     } else {
         mc_result_fail(c, MC_FAIL_PROTOCOL, 0, "unknown status \"%.32s\"",

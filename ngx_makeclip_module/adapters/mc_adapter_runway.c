@@ -555,8 +555,7 @@ mc_runway_task(mc_call_t *c, json_t *j)
                               mc_json_str(j, "failure"));
 
     } else if (strcmp(status, "CANCELLED") == 0) {
-        mc_result_task_failed(c, "canceled", "The provider canceled the "
-                              "task.");
+        mc_result_canceled(c);
 
     } else {
         mc_result_fail(c, MC_FAIL_PROTOCOL, 0, "unknown status \"%.32s\"",

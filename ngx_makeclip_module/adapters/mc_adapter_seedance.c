@@ -312,22 +312,14 @@ mc_seedance_task(mc_call_t *c, json_t *j)
     } else if (strcmp(status, "succeeded") == 0) {
         url = mc_json_path_str(j, "content.video_url");
 
-        if (url == NULL || url[0] == '\0') {
-            mc_result_task_failed(c, "no_video", "The provider finished "
-                                  "without a video.");
-
-        } else {
-            mc_result_state(c, MC_TASK_COMPLETED, 100);
-            c->result.video_url = mc_result_str(c, url);
-        }
+        mc_result_completed(c, url);
 
     } else if (strcmp(status, "failed") == 0) {
         mc_result_task_failed(c, mc_json_path_str(j, "error.code"),
                               mc_json_path_str(j, "error.message"));
 
     } else if (strcmp(status, "cancelled") == 0) {
-        mc_result_task_failed(c, "canceled", "The provider canceled the "
-                              "task.");
+        mc_result_canceled(c);
 
     } else if (strcmp(status, "expired") == 0) {
         mc_result_task_failed(c, "expired", "The task waited too long at "

@@ -380,22 +380,14 @@ mc_wan_task(mc_call_t *c, json_t *j)
     } else if (strcmp(status, "SUCCEEDED") == 0) {
         url = mc_json_path_str(j, "output.video_url");
 
-        if (url == NULL || url[0] == '\0') {
-            mc_result_task_failed(c, "no_video", "The provider finished "
-                                  "without a video.");
-
-        } else {
-            mc_result_state(c, MC_TASK_COMPLETED, 100);
-            c->result.video_url = mc_result_str(c, url);
-        }
+        mc_result_completed(c, url);
 
     } else if (strcmp(status, "FAILED") == 0) {
         mc_result_task_failed(c, mc_json_path_str(j, "output.code"),
                               mc_json_path_str(j, "output.message"));
 
     } else if (strcmp(status, "CANCELED") == 0) {
-        mc_result_task_failed(c, "canceled", "The provider canceled the "
-                              "task.");
+        mc_result_canceled(c);
 
     } else if (strcmp(status, "UNKNOWN") == 0) {
         mc_result_task_failed(c, "provider_lost", "The provider no longer "
