@@ -100,9 +100,13 @@ sub write_config {
     my $port = $self->port;
     my $workers = $opts{workers} || $self->{workers};
 
+    # as root, workers would run as nobody, who may not reach a checkout
+    # under a private home directory
+    my $user = $> == 0 ? "user root;\n" : '';
+
     my $conf = <<"END";
 load_module $self->{module};
-worker_processes $workers;
+${user}worker_processes $workers;
 daemon on;
 master_process on;
 pid $dir/nginx.pid;
