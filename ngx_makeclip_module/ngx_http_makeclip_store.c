@@ -216,7 +216,12 @@ ngx_http_makeclip_store_init_process(ngx_cycle_t *cycle)
 
     ngx_add_timer(&mmcf->reader_event, NGX_HTTP_MAKECLIP_READER_CHECK);
 
-    if (mmcf->sync == NGX_HTTP_MAKECLIP_SYNC_INTERVAL) {
+    /*
+     * sync=commit runs the interval sync too: commits made outside a
+     * request (timers, the reconciler) have no answer to wait for, and
+     * reach the disk within sync_interval all the same
+     */
+    if (mmcf->sync != NGX_HTTP_MAKECLIP_SYNC_OFF) {
         mmcf->sync_event.handler = ngx_http_makeclip_sync_handler;
         mmcf->sync_event.data = mmcf;
         mmcf->sync_event.log = cycle->log;
@@ -499,8 +504,8 @@ ngx_http_makeclip_store_stats(ngx_http_request_t *r)
 
 
 /*
- * sync=interval: a sync on a thread each interval when the store has
- * changed, whoever changed it: fdatasync() flushes every process's
+ * A sync on a thread each interval when the store has changed since the
+ * last one, whoever changed it: fdatasync() flushes every process's
  * writes to the file, the page cache being one
  */
 
@@ -517,10 +522,7 @@ ngx_http_makeclip_sync_handler(ngx_event_t *ev)
         return;
     }
 
-    if ((mmcf->sync_pending
-         || mc_store_txnid(mmcf->store) != sy->synced_txnid)
-        && !sy->running)
-    {
+    if (mc_store_txnid(mmcf->store) != sy->synced_txnid && !sy->running) {
         mmcf->sync_pending = 0;
 
         if (ngx_http_makeclip_sync_start(mmcf) == NGX_OK) {
@@ -677,7 +679,7 @@ ngx_http_makeclip_sync_finished(ngx_http_makeclip_main_conf_t *mmcf, int rc)
         ngx_del_timer(&sy->guard);
     }
 
-    if (mmcf->sync == NGX_HTTP_MAKECLIP_SYNC_INTERVAL
+    if (mmcf->sync != NGX_HTTP_MAKECLIP_SYNC_OFF
         && !ngx_exiting && mmcf->store && !mmcf->sync_event.timer_set)
     {
         ngx_add_timer(&mmcf->sync_event, mmcf->sync_interval);

@@ -82,8 +82,12 @@ my $fresh = 0;
 for (1 .. 4) {
     my %before = map { $_ => 1 } worker_pids($t);
     $t->reload;
-    sleep 0.4;
+
+    my $end = time + 5;
+    sleep 0.05 until grep({ !$before{$_} } worker_pids($t)) || time > $end;
+
     $fresh++ if grep { !$before{$_} } worker_pids($t);
+    sleep 0.3;
 }
 
 is($fresh, 4, 'each reload started new workers');
