@@ -70,6 +70,7 @@ struct mc_store_s {
 
     int               last_rc;      /* LMDB's code for the last failure */
     char              err[256];
+    char              sync_err[128];
 };
 
 
@@ -331,12 +332,33 @@ mc_store_sync(mc_store_t *st)
 {
     int  rc;
 
+    /* its own message: a sync runs on a thread beside other failures */
     rc = mdb_env_sync(st->env, 1);
     if (rc != 0) {
-        return mc_store_fail(st, "mdb_env_sync()", rc);
+        snprintf(st->sync_err, sizeof(st->sync_err),
+                 "mdb_env_sync() failed: %s", mdb_strerror(rc));
+        return MC_ERROR;
     }
 
     return MC_OK;
+}
+
+
+const char *
+mc_store_sync_error(mc_store_t *st)
+{
+    return st->sync_err;
+}
+
+
+uint64_t
+mc_store_txnid(mc_store_t *st)
+{
+    MDB_envinfo  info;
+
+    mdb_env_info(st->env, &info);
+
+    return (uint64_t) info.me_last_txnid;
 }
 
 

@@ -123,8 +123,12 @@ const char *mc_store_error(mc_store_t *st);
 /* where notices (the map grew) go */
 void mc_store_set_logger(mc_store_t *st, mc_store_log_pt log, void *data);
 
-/* blocking: call from a thread or outside the event loop */
+/* blocking: call from a thread or outside the event loop; a failure is
+ * told by mc_store_sync_error() */
 int mc_store_sync(mc_store_t *st);
+const char *mc_store_sync_error(mc_store_t *st);
+/* the last committed transaction, by any process */
+uint64_t mc_store_txnid(mc_store_t *st);
 /* clears reader slots left by dead processes; *dead gets their number */
 int mc_store_reader_check(mc_store_t *st, int *dead);
 /* sets the map size now and for every process (the CLI's resize) */
