@@ -204,15 +204,11 @@ mc_store_open(mc_store_t **stp, const char *path, const mc_store_opts_t *o,
      * the map another process grew stays grown: take the size the file
      * records when it is larger than the configured one
      */
-    if (o->map_size) {
+    if (o->map_size && mdb_env_set_mapsize(st->env, 0) == 0) {
         mdb_env_info(st->env, &info);
 
-        if (mdb_env_set_mapsize(st->env, 0) == 0) {
-            mdb_env_info(st->env, &info);
-
-            if (info.me_mapsize < o->map_size) {
-                mdb_env_set_mapsize(st->env, o->map_size);
-            }
+        if (info.me_mapsize < o->map_size) {
+            mdb_env_set_mapsize(st->env, o->map_size);
         }
     }
 
@@ -717,11 +713,24 @@ mc_store_account_set_plan(mc_store_t *st, const char *id, const char *plan)
 int
 mc_store_account_set_disabled(mc_store_t *st, const char *id, int disabled)
 {
+    return mc_store_account_update(st, id, NULL, disabled ? 1 : 0);
+}
+
+
+int
+mc_store_account_update(mc_store_t *st, const char *id, const char *plan,
+    int disabled)
+{
     mc_account_update_t  au;
 
+    if (plan && !mc_valid_name(plan)) {
+        snprintf(st->err, sizeof(st->err), "invalid plan name");
+        return MC_DECLINED;
+    }
+
     au.id = id;
-    au.plan = NULL;
-    au.disabled = disabled ? 1 : 0;
+    au.plan = plan;
+    au.disabled = disabled;
 
     return mc_write(st, mc_account_update_body, &au);
 }

@@ -146,6 +146,9 @@ int mc_store_account_set_plan(mc_store_t *st, const char *id,
     const char *plan);
 int mc_store_account_set_disabled(mc_store_t *st, const char *id,
     int disabled);
+/* plan (NULL: unchanged) and disabled (-1: unchanged) in one write */
+int mc_store_account_update(mc_store_t *st, const char *id,
+    const char *plan, int disabled);
 /* json array of account objects, for the admin API and the CLI */
 json_t *mc_store_accounts_json(mc_store_t *st, const char *after,
     size_t limit);

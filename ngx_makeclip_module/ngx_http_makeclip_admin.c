@@ -765,16 +765,8 @@ ngx_http_makeclip_admin_update(ngx_http_request_t *r,
                                                "disabled or both.");
     }
 
-    rc = MC_OK;
-
-    if (plan) {
-        rc = mc_store_account_set_plan(st, rt->account, plan);
-    }
-
-    if (rc == MC_OK && disabled) {
-        rc = mc_store_account_set_disabled(st, rt->account,
-                                           json_is_true(disabled));
-    }
+    rc = mc_store_account_update(st, rt->account, plan,
+                                 disabled ? json_is_true(disabled) : -1);
 
     if (rc == MC_NOT_FOUND) {
         return ngx_http_makeclip_admin_not_found(r, "account");

@@ -76,6 +76,34 @@ for my $sync (qw(interval commit)) {
 
     $t->audit_clean("$sync: audit clean");
 
+    # each worker's durability figures, from as many workers as answer
+    my $st = Makeclip::Load::run(
+        port => $t->port, concurrency => 20,
+        requests => [ map { { path => '/admin/stats',
+                              key => 'stress-admin-token' } } 1 .. 40 ]);
+    my %w = map { $_->{json}{worker}{pid} => $_->{json}{worker} }
+            grep { $_->{status} == 200 } @$st;
+
+    my %modes = map { $_->{sync} => 1 } values %w;
+    is_deeply([keys %modes], [$sync], "$sync: the workers sync in $sync mode");
+
+    my ($held, $syncs, $max, $group) = (0, 0, 0, 0);
+    for (values %w) {
+        $held += $_->{responses_held};
+        $syncs += $_->{syncs};
+        $max = $_->{sync_ms_max} if $_->{sync_ms_max} > $max;
+        $group = $_->{group_max} if $_->{group_max} > $group;
+    }
+
+    if ($sync eq 'commit') {
+        ok($held > 0, "commit: $held answers of " . scalar(keys %w)
+                      . ' workers were held for their sync');
+    }
+
+    diag(sprintf '%s: %d workers: %d syncs, slowest %d ms, %d answers held, '
+                 . 'largest group %d', $sync, scalar keys %w, $syncs, $max,
+                 $held, $group);
+
     diag(sprintf "%s: %d creates in %.2f s (%.0f/s), %d workers answered",
                  $sync, $N, $took, $N / $took, scalar @pids);
 
