@@ -1622,6 +1622,56 @@ mc_claim_body(mc_store_t *st, MDB_txn *txn, void *data)
 }
 
 
+typedef struct {
+    const char  *id;
+    mc_msec_t    now;
+} mc_delete_t;
+
+
+static int
+mc_delete_body(mc_store_t *st, MDB_txn *txn, void *data)
+{
+    int           rc;
+    json_t       *j;
+    const char   *status;
+    mc_delete_t  *d = data;
+
+    j = mc_get_json(txn, st->tasks, d->id, strlen(d->id), &rc);
+
+    if (rc != MC_OK) {
+        return rc;
+    }
+
+    status = mc_json_str(j, "status");
+
+    /* money moves only with the status; a deleted task's is final */
+    if (status == NULL
+        || (strcmp(status, "completed") != 0 && strcmp(status, "failed") != 0))
+    {
+        json_decref(j);
+        return MC_DECLINED;
+    }
+
+    if (json_integer_value(json_object_get(j, "deleted_at")) == 0) {
+        json_object_set_new(j, "deleted_at", json_integer(d->now));
+    }
+
+    return mc_put_json(st, txn, st->tasks, d->id, strlen(d->id), j);
+}
+
+
+int
+mc_store_task_delete(mc_store_t *st, const char *id, mc_msec_t now)
+{
+    mc_delete_t  d;
+
+    d.id = id;
+    d.now = now;
+
+    return mc_write(st, mc_delete_body, &d);
+}
+
+
 int
 mc_store_task_claim_poll(mc_store_t *st, const char *id, mc_msec_t now,
     mc_msec_t stale)

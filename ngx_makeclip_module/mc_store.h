@@ -192,6 +192,10 @@ int mc_store_task_get(mc_store_t *st, mc_pool_t *pool, const char *id,
 int mc_store_task_save(mc_store_t *st, mc_pool_t *pool, const mc_task_t *t,
     mc_msec_t now, mc_task_t *out);
 
+/* a finished task deleted by its owner: kept for the books, hidden from
+ * the API; MC_DECLINED when it is not finished */
+int mc_store_task_delete(mc_store_t *st, const char *id, mc_msec_t now);
+
 /* MC_OK if this caller should poll now (and is recorded as doing so),
  * MC_DECLINED if the stored state is fresh enough or terminal */
 int mc_store_task_claim_poll(mc_store_t *st, const char *id, mc_msec_t now,

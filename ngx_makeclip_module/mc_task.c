@@ -110,6 +110,11 @@ mc_task_to_json(const mc_task_t *t)
     json_object_set_new(o, "updated_at", json_integer(t->updated_at));
     json_object_set_new(o, "polled_at", json_integer(t->polled_at));
     json_object_set_new(o, "completed_at", json_integer(t->completed_at));
+
+    if (t->deleted_at) {
+        json_object_set_new(o, "deleted_at", json_integer(t->deleted_at));
+    }
+
     mc_set_str(o, "error_code", t->error_code);
     mc_set_str(o, "error_message", t->error_message);
 
@@ -170,6 +175,7 @@ mc_task_from_json(mc_pool_t *pool, json_t *o, mc_task_t *t)
     t->updated_at = json_integer_value(json_object_get(o, "updated_at"));
     t->polled_at = json_integer_value(json_object_get(o, "polled_at"));
     t->completed_at = json_integer_value(json_object_get(o, "completed_at"));
+    t->deleted_at = json_integer_value(json_object_get(o, "deleted_at"));
     t->error_code = mc_get_str(pool, o, "error_code");
     t->error_message = mc_get_str(pool, o, "error_message");
 

@@ -55,6 +55,7 @@ typedef struct {
     mc_msec_t          updated_at;
     mc_msec_t          polled_at;
     mc_msec_t          completed_at;
+    mc_msec_t          deleted_at;      /* DELETE of a finished task */
 
     const char        *error_code;
     const char        *error_message;

@@ -810,9 +810,13 @@ ngx_http_makeclip_list(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
 
     data = json_array();
 
+    /* deleted tasks stay in the index for the books; the page skips them
+     * and may come out shorter than the limit */
     for (i = 0; i < n; i++) {
-        json_array_append_new(data, ngx_http_makeclip_render_task(r, ctx,
-                                                                 &tasks[i]));
+        if (tasks[i].deleted_at == 0) {
+            json_array_append_new(data,
+                ngx_http_makeclip_render_task(r, ctx, &tasks[i]));
+        }
     }
 
     root = json_object();

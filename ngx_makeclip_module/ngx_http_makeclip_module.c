@@ -35,6 +35,8 @@ static char *ngx_http_makeclip_auth(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_makeclip_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
+static void ngx_http_makeclip_check_submit_timeout(ngx_conf_t *cf,
+    ngx_http_makeclip_loc_conf_t *conf);
 static void ngx_http_makeclip_cleanup_catalog(void *data);
 static void ngx_http_makeclip_cleanup_routes(void *data);
 static char *ngx_http_makeclip_args(ngx_conf_t *cf, char **argv,
@@ -265,8 +267,8 @@ ngx_http_makeclip_postconfiguration(ngx_conf_t *cf)
 
     if (mmcf->enabled && mmcf->store_path.data == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"makeclip_api\" needs \"makeclip_store\" in the "
-                      "http block");
+                      "\"makeclip_api\" and \"makeclip_admin\" need "
+                      "\"makeclip_store\" in the http block");
         return NGX_ERROR;
     }
 
@@ -432,6 +434,8 @@ ngx_http_makeclip_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               32 * 1024 * 1024);
 
     if (conf->handler == NGX_HTTP_MAKECLIP_API) {
+        ngx_http_makeclip_check_submit_timeout(cf, conf);
+
         /*
          * the API answers 413 in JSON, which nginx's own early check of
          * client_max_body_size cannot: makeclip_max_body_size rules here
@@ -450,6 +454,43 @@ ngx_http_makeclip_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A task still "submitting" after makeclip_submit_timeout is taken for
+ * lost and refunded; a create that tries every provider in turn, each up
+ * to its timeout=, must end before that, or a job a provider accepted
+ * would be refunded and forgotten while its create still runs.
+ */
+
+static void
+ngx_http_makeclip_check_submit_timeout(ngx_conf_t *cf,
+    ngx_http_makeclip_loc_conf_t *conf)
+{
+    size_t                          i;
+    ngx_msec_t                      sum;
+    mc_catalog_t                   *cat;
+    ngx_http_makeclip_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_makeclip_module);
+    cat = mmcf->catalog;
+
+    sum = 0;
+
+    for (i = 0; i < cat->nproviders; i++) {
+        if (!(cat->providers[i]->features & MC_FEAT_LOCAL)) {
+            sum += (ngx_msec_t) cat->providers[i]->timeout;
+        }
+    }
+
+    if (sum >= conf->submit_timeout) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "makeclip_submit_timeout %Mms is not longer than "
+                           "the providers' timeouts together (%Mms): a "
+                           "create still trying them could be refunded as "
+                           "lost", conf->submit_timeout, sum);
+    }
 }
 
 

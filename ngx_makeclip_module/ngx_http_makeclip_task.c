@@ -458,10 +458,23 @@ ngx_http_makeclip_create_done(ngx_http_request_t *r,
             /*
              * the provider has the job but the store cannot say so: the
              * task stays "submitting" with its reservation, and the
-             * submit timeout refunds it
+             * submit timeout refunds it; the client must not be told
+             * nothing was charged
              */
-            ngx_http_finalize_request(r,
-                ngx_http_makeclip_store_error(r, rc, "recording a task"));
+            ngx_log_error(NGX_LOG_CRIT, r->connection->log, 0,
+                          "makeclip store failed recording task %s, which "
+                          "provider \"%s\" accepted as \"%s\": %s", t->id,
+                          t->provider, t->provider_task_id,
+                          mc_store_error(ngx_http_makeclip_store(r)));
+
+            mc_error_set(&err, 503, MC_ERR_SERVER, "store_unavailable", NULL,
+                         "The video was submitted but the gateway could not "
+                         "record it; its credits stay reserved as task %s "
+                         "and are refunded if it cannot be recovered.",
+                         t->id);
+
+            ngx_http_finalize_request(r, ngx_http_makeclip_send_error(r,
+                                                                      &err));
             return;
         }
 
@@ -576,9 +589,10 @@ ngx_http_makeclip_load_task(ngx_http_request_t *r,
     src = mc_store_task_get(ngx_http_makeclip_store(r), ctx->pool, tid,
                             &ctx->task);
 
-    /* another account's task is as unknown as a missing one */
+    /* another account's task is as unknown as a missing or deleted one */
     if (src == MC_NOT_FOUND
-        || (src == MC_OK && strcmp(ctx->task.account, ctx->account.id) != 0))
+        || (src == MC_OK && (strcmp(ctx->task.account, ctx->account.id) != 0
+                             || ctx->task.deleted_at)))
     {
         *rc = ngx_http_makeclip_error(r, NGX_HTTP_NOT_FOUND, MC_ERR_INVALID,
                                       "video_not_found", NULL,
@@ -759,6 +773,7 @@ ngx_int_t
 ngx_http_makeclip_cancel(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
     ngx_str_t *id)
 {
+    int                             rc;
     json_t                         *root;
     ngx_int_t                       nrc;
     mc_provider_t                  *p;
@@ -771,6 +786,15 @@ ngx_http_makeclip_cancel(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_makeclip_module);
 
     if (mc_task_is_terminal(ctx->task.status)) {
+        /* OpenAI's delete: gone from the API, kept for the books */
+        rc = mc_store_task_delete(ngx_http_makeclip_store(r), ctx->task.id,
+                                  ngx_http_makeclip_now());
+        if (rc != MC_OK) {
+            return ngx_http_makeclip_store_error(r, rc, "deleting a task");
+        }
+
+        ngx_http_makeclip_store_committed(r);
+
         root = json_object();
         json_object_set_new(root, "id", json_string(ctx->task.id));
         json_object_set_new(root, "object", json_string("video.deleted"));

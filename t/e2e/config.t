@@ -107,10 +107,19 @@ refused($base . "    makeclip_plan p2 max_resolution=huge;\n",
         'max_resolution=huge', qr/invalid max_resolution "huge"/,
         'a bad resolution');
 
+# a submit timeout shorter than the providers' timeouts together warns
+$t->write_config($base . "    makeclip_provider oa adapter=openai url=http://127.0.0.1:9/v1 "
+                 . "key_env=HOME timeout=400s;\n    makeclip_provider ob adapter=openai "
+                 . "url=http://127.0.0.1:9/v2 key_env=HOME timeout=300s;\n"
+                 . $t->api_server);
+($ok, $out) = $t->test_config;
+ok($ok && $out =~ /\[warn\].*makeclip_submit_timeout 600000ms is not longer than the providers' timeouts together \(700000ms\)/,
+   'a submit timeout shorter than the fallbacks warns') or diag($out);
+
 # makeclip_api without a store
 $t->write_config("    makeclip_provider sbx adapter=sandbox;\n" . $t->api_server);
 ($ok, $out) = $t->test_config;
-ok(!$ok && $out =~ /needs "makeclip_store"/, 'makeclip_api needs a store')
+ok(!$ok && $out =~ /need "makeclip_store"/, 'makeclip_api needs a store')
     or diag($out);
 
 done_testing;

@@ -158,6 +158,31 @@ $r = $t->post('/v1/videos', key => $free,
 is($r->{json}{credits}, 40, 'dry_run gives the price');
 is($r->{json}{route}[0]{provider}, 'sandbox', 'and the route');
 
+# DELETE: a running task is canceled and refunded
+$t->cli('grant', 'alice', 100, '--reason', 'more');
+my ($bal) = $t->balance('alice');
+$r = $t->post('/v1/videos', key => $key, body => { prompt => 'to cancel', model => 'sandbox-video' });
+my $cid = $r->{json}{id};
+$r = $t->delete("/v1/videos/$cid", key => $key);
+is($r->{status}, 200, 'cancel 200');
+is($r->{json}{object}, 'video.deleted', 'OpenAI\'s delete object');
+ok($r->{json}{canceled}, 'canceled');
+is($r->{json}{error}{code}, 'canceled', 'failed with code canceled');
+is_deeply([$t->balance('alice')], [$bal, 0], 'refunded');
+$r = $t->get("/v1/videos/$cid", key => $key);
+is($r->{json}{status}, 'failed', 'a canceled task stays readable');
+
+# DELETE of a finished task: gone from the API, kept for the books
+$r = $t->delete("/v1/videos/$v->{id}", key => $key);
+is_deeply($r->{json}, { id => $v->{id}, object => 'video.deleted', deleted => JSON::PP::true },
+          'a finished task is deleted');
+is($t->get("/v1/videos/$v->{id}", key => $key)->{status}, 404, 'then it is a 404');
+is($t->get("/v1/videos/$v->{id}/content", key => $key)->{status}, 404, 'its content too');
+$r = $t->get('/v1/videos?limit=100', key => $key);
+ok(!grep({ $_->{id} eq $v->{id} } @{ $r->{json}{data} }), 'and it is not listed');
+like(scalar $t->cli('ledger', 'alice'), qr/"task":"$v->{id}"/, 'its ledger entries stay');
+is($t->delete("/v1/videos/$v->{id}", key => $key)->{status}, 404, 'deleting twice is a 404');
+
 $t->audit_clean;
 $t->stop;
 $t->check_log;

@@ -269,9 +269,12 @@ sub check_log {
 
 sub DESTROY {
     my ($self) = @_;
-    local $?;
-    $self->stop;
-    $_->stop for @{$self->{mocks}};
+    local ($?, $@);
+    eval { $self->stop };
+    # in global destruction a mock may already be gone
+    for my $m (@{ $self->{mocks} || [] }) {
+        eval { $m->stop } if $m;
+    }
 }
 
 # HTTP to the gateway: returns a response hash with status, headers,
