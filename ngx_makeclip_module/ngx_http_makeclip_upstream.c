@@ -137,7 +137,7 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
     size_t                         len;
     ngx_buf_t                     *b;
     ngx_str_t                      uri;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, own;
     ngx_chain_t                   *cl;
     const char                    *host;
     mc_provider_t                 *p;
@@ -161,10 +161,9 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
      * real host goes into Host and the TLS name.
      */
     len = ngx_strlen(p->base_url);
+    own = (ngx_strncmp(hreq->url, p->base_url, len) == 0);
 
-    if (p->proxy_base != p->base_url
-        && ngx_strncmp(hreq->url, p->base_url, len) == 0)
-    {
+    if (own && p->proxy_base != p->base_url) {
         ctx->upstream.url.len = ngx_strlen(p->proxy_base)
                                 + ngx_strlen(hreq->url + len);
         ctx->upstream.url.data = ngx_pnalloc(r->pool, ctx->upstream.url.len);
@@ -180,7 +179,7 @@ ngx_http_makeclip_send(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx)
         ctx->upstream.url.len = ngx_strlen(hreq->url);
     }
 
-    if (ngx_strncmp(hreq->url, p->base_url, len) == 0) {
+    if (own) {
         ctx->upstream.host.data = (u_char *) p->host;
         ctx->upstream.host.len = ngx_strlen(p->host);
 
