@@ -287,6 +287,7 @@ ngx_http_makeclip_postconfiguration(ngx_conf_t *cf)
 static void *
 ngx_http_makeclip_create_main_conf(ngx_conf_t *cf)
 {
+    ngx_str_t                      *prefix;
     ngx_pool_cleanup_t             *cln;
     ngx_http_makeclip_main_conf_t  *mmcf;
 
@@ -323,9 +324,10 @@ ngx_http_makeclip_create_main_conf(ngx_conf_t *cf)
     cln->handler = ngx_http_makeclip_cleanup_catalog;
     cln->data = mmcf->catalog;
 
+    prefix = &cf->cycle->conf_prefix;
     mmcf->catalog->conf_prefix = mc_pstrndup(mmcf->catalog->pool,
-                                             (char *) cf->cycle->conf_prefix.data,
-                                             cf->cycle->conf_prefix.len);
+                                             (char *) prefix->data,
+                                             prefix->len);
 
     if (ngx_array_init(&mmcf->route_sets, cf->pool, 4, sizeof(mc_routes_t *))
         != NGX_OK)
