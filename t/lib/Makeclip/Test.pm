@@ -104,6 +104,10 @@ sub write_config {
     # under a private home directory
     my $user = $> == 0 ? "user root;\n" : '';
 
+    # nginx passes only the variables env names to a new binary (USR2)
+    $user .= "env LD_PRELOAD;\nenv ASAN_OPTIONS;\nenv UBSAN_OPTIONS;\n"
+        if $ENV{MAKECLIP_PRELOAD};
+
     my $conf = <<"END";
 load_module $self->{module};
 ${user}worker_processes $workers;
@@ -152,8 +156,23 @@ $extra
 END
 }
 
+# a module built with sanitizers (make asan) runs in Debian's nginx with
+# the runtime preloaded; reports go to files check_log reads
+sub _sanitizer_env {
+    my ($self) = @_;
+    return () unless $ENV{MAKECLIP_PRELOAD};
+    my $dir = $self->{dir};
+    return (
+        LD_PRELOAD => $ENV{MAKECLIP_PRELOAD},
+        ASAN_OPTIONS => "log_path=$dir/logs/asan:detect_leaks=0",
+        UBSAN_OPTIONS => "log_path=$dir/logs/ubsan:print_stacktrace=1",
+    );
+}
+
 sub test_config {
     my ($self) = @_;
+    my %env = $self->_sanitizer_env;
+    local @ENV{keys %env} = values %env;
     my $out = `$self->{nginx} -p $self->{dir}/ -c $self->{dir}/nginx.conf -t 2>&1`;
     return ($? == 0, $out);
 }
@@ -163,12 +182,8 @@ sub run {
 
     my $dir = $self->{dir};
 
-    # a module built with sanitizers (make asan) runs in Debian's nginx
-    # with the runtime preloaded; reports go to files check_log reads
-    local $ENV{LD_PRELOAD} = $ENV{MAKECLIP_PRELOAD} if $ENV{MAKECLIP_PRELOAD};
-    local $ENV{ASAN_OPTIONS} = "log_path=$dir/logs/asan:detect_leaks=0"
-        . ($ENV{ASAN_OPTIONS} ? ":$ENV{ASAN_OPTIONS}" : '');
-    local $ENV{UBSAN_OPTIONS} = "log_path=$dir/logs/ubsan:print_stacktrace=1";
+    my %env = $self->_sanitizer_env;
+    local @ENV{keys %env} = values %env;
 
     # MAKECLIP_VALGRIND=1 runs nginx under valgrind's memcheck; what it
     # finds goes to files check_log reads
