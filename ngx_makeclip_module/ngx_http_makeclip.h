@@ -190,6 +190,8 @@ ngx_int_t ngx_http_makeclip_load_task(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx, ngx_str_t *id, ngx_int_t *rc);
 
 /* ngx_http_makeclip_upstream.c */
+void ngx_http_makeclip_call_init(ngx_http_makeclip_ctx_t *ctx,
+    mc_provider_t *p, const char *model_id);
 ngx_int_t ngx_http_makeclip_op_start(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx, ngx_http_makeclip_op_e op,
     ngx_http_makeclip_done_pt done);
@@ -219,6 +221,8 @@ json_t *ngx_http_makeclip_store_stats(ngx_http_request_t *r);
 
 /* ngx_http_makeclip_variables.c */
 ngx_int_t ngx_http_makeclip_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_makeclip_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
 
 
 #endif /* _NGX_HTTP_MAKECLIP_H_INCLUDED_ */

@@ -63,12 +63,7 @@ ngx_http_makeclip_content(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
                                        "configured.");
     }
 
-    ngx_memzero(&ctx->call, sizeof(mc_call_t));
-    ctx->call.pool = ctx->pool;
-    ctx->call.provider = p;
-    ctx->call.model_id = ctx->task.provider_model;
-    ctx->call.task = &ctx->task;
-    ctx->call.result.progress = -1;
+    ngx_http_makeclip_call_init(ctx, p, ctx->task.provider_model);
 
     mc_http_req_init(&ctx->hreq, "GET", ctx->task.provider_video_url);
 

@@ -411,12 +411,8 @@ ngx_http_makeclip_try_target(ngx_http_request_t *r,
 
     t = &ctx->targets[ctx->target];
 
-    ngx_memzero(&ctx->call, sizeof(mc_call_t));
-    ctx->call.pool = ctx->pool;
-    ctx->call.provider = t->provider;
-    ctx->call.model_id = t->model_id ? t->model_id : ctx->model->name;
-    ctx->call.req = &ctx->req;
-    ctx->call.task = &ctx->task;
+    ngx_http_makeclip_call_init(ctx, t->provider,
+                                t->model_id ? t->model_id : ctx->model->name);
 
     ngx_http_makeclip_op_start(r, ctx, NGX_HTTP_MAKECLIP_OP_CREATE,
                                ngx_http_makeclip_create_done);
@@ -688,11 +684,7 @@ ngx_http_makeclip_retrieve(ngx_http_request_t *r,
         return ngx_http_makeclip_store_error(r, rc, "claiming a poll");
     }
 
-    ngx_memzero(&ctx->call, sizeof(mc_call_t));
-    ctx->call.pool = ctx->pool;
-    ctx->call.provider = p;
-    ctx->call.model_id = ctx->task.provider_model;
-    ctx->call.task = &ctx->task;
+    ngx_http_makeclip_call_init(ctx, p, ctx->task.provider_model);
 
     ngx_http_makeclip_op_start(r, ctx, NGX_HTTP_MAKECLIP_OP_STATUS,
                                ngx_http_makeclip_status_done);
@@ -818,11 +810,7 @@ ngx_http_makeclip_cancel(ngx_http_request_t *r, ngx_http_makeclip_ctx_t *ctx,
                                           "task and refunded it.");
     }
 
-    ngx_memzero(&ctx->call, sizeof(mc_call_t));
-    ctx->call.pool = ctx->pool;
-    ctx->call.provider = p;
-    ctx->call.model_id = ctx->task.provider_model;
-    ctx->call.task = &ctx->task;
+    ngx_http_makeclip_call_init(ctx, p, ctx->task.provider_model);
 
     ngx_http_makeclip_op_start(r, ctx, NGX_HTTP_MAKECLIP_OP_CANCEL,
                                ngx_http_makeclip_cancel_done);

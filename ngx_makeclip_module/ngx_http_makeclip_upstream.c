@@ -61,6 +61,23 @@ static ngx_uint_t  ngx_http_makeclip_method_ids[] = {
 };
 
 
+/* an adapter call about ctx's request and task, to provider p */
+
+void
+ngx_http_makeclip_call_init(ngx_http_makeclip_ctx_t *ctx, mc_provider_t *p,
+    const char *model_id)
+{
+    ngx_memzero(&ctx->call, sizeof(mc_call_t));
+
+    ctx->call.pool = ctx->pool;
+    ctx->call.provider = p;
+    ctx->call.model_id = model_id;
+    ctx->call.req = &ctx->req;
+    ctx->call.task = &ctx->task;
+    ctx->call.result.progress = -1;
+}
+
+
 ngx_int_t
 ngx_http_makeclip_op_start(ngx_http_request_t *r,
     ngx_http_makeclip_ctx_t *ctx, ngx_http_makeclip_op_e op,
@@ -594,19 +611,8 @@ static ngx_http_variable_t  ngx_http_makeclip_upstream_vars[] = {
 ngx_int_t
 ngx_http_makeclip_upstream_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
-
-    for (v = ngx_http_makeclip_upstream_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = v->get_handler;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
+    return ngx_http_makeclip_register_variables(cf,
+                                             ngx_http_makeclip_upstream_vars);
 }
 
 
