@@ -12,7 +12,8 @@ package Makeclip::Mock;
 #                          takes the next one: an HTTP status ("500",
 #                          "429", "401"), "timeout" (never answer),
 #                          "malformed" (200 with a body that is not JSON),
-#                          "close" (close the connection)
+#                          "close" (close the connection), "delay:MS"
+#                          (the real answer, MS milliseconds late)
 #   GET  /__mock/requests  every request seen, oldest first
 #   POST /__mock/reset     forget requests, tasks and faults
 #   POST /__mock/config    {"key": value}: a subclass's settings
@@ -100,7 +101,19 @@ sub serve {
     my %buf;
 
     for (;;) {
-        for my $fh ($sel->can_read(1)) {
+        # answers held back by "delay:MS", sent when due
+        my @late;
+        for my $p (@{ $self->{late} || [] }) {
+            if ($p->[1] <= time) {
+                _write($p->[0], $p->[2]);
+                $sel->add($p->[0]);
+            } else {
+                push @late, $p;
+            }
+        }
+        $self->{late} = \@late;
+
+        for my $fh ($sel->can_read(@late ? 0.01 : 1)) {
             if ($fh == $listen) {
                 my $c = $listen->accept or next;
                 $c->blocking(0);
@@ -132,6 +145,13 @@ sub serve {
                 if ($res eq 'close') {
                     $sel->remove($fh);
                     close $fh;
+                    last;
+                }
+
+                if ($res->[0] eq 'delay') {
+                    $sel->remove($fh);
+                    push @{ $self->{late} }, [$fh, time + $res->[1] / 1000,
+                                              $res->[2]];
                     last;
                 }
 
@@ -222,6 +242,9 @@ sub handle {
 
         if ($op) {
             my $f = $self->take_fault($op);
+            if (defined $f && $f =~ /^delay:(\d+)$/) {
+                return ['delay', $1, $code->($self, $req, @cap)];
+            }
             if (defined $f) {
                 return undef if $f eq 'timeout';
                 return 'close' if $f eq 'close';
