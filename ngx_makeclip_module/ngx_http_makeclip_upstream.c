@@ -454,6 +454,16 @@ ngx_http_makeclip_sr_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
         ctx->resp.transport = MC_TRANSPORT_ERROR;
 
+    } else if (sr->upstream == NULL) {
+        /* answered by nginx itself, not by a provider: the internal
+         * location is missing or is not a proxy_pass */
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "makeclip: the location \"%V\" did not proxy the call "
+                      "to provider \"%s\"; include makeclip_proxy.conf in "
+                      "this server", &sr->uri, ctx->call.provider->name);
+
+        ctx->resp.transport = MC_TRANSPORT_ERROR;
+
     } else if (rc == NGX_ERROR || rc >= NGX_HTTP_SPECIAL_RESPONSE
                || sr->headers_out.status == 0)
     {
