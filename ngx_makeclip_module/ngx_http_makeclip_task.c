@@ -672,6 +672,11 @@ ngx_http_makeclip_retrieve(ngx_http_request_t *r,
         return ngx_http_makeclip_send_task(r, ctx, NGX_HTTP_OK);
     }
 
+    /* the record just read is fresh enough: most reads end here */
+    if (now - ctx->task.polled_at < (mc_msec_t) mlcf->poll_interval) {
+        return ngx_http_makeclip_send_task(r, ctx, NGX_HTTP_OK);
+    }
+
     /* one poll per staleness interval, whichever worker gets there */
     rc = mc_store_task_claim_poll(ngx_http_makeclip_store(r), ctx->task.id,
                                   now, (mc_msec_t) mlcf->poll_interval);
