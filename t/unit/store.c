@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <lmdb.h>
 
 
@@ -82,7 +83,7 @@ int
 main(void)
 {
     int              rc, more;
-    char             dir[] = "/tmp/mc-store-XXXXXX", key[80], id[16];
+    char             dir[64], key[80], id[16];
     char             existing[MC_ID_LEN + 1], err[256];
     size_t           n;
     int64_t          b, r;
@@ -91,7 +92,9 @@ main(void)
     mc_account_t     a;
     mc_store_opts_t  opts;
 
-    ok(mkdtemp(dir) != NULL, "a temporary directory");
+    snprintf(dir, sizeof(dir), "/tmp/mc-store-%d-%lld", (int) getpid(),
+             (long long) mc_now_msec());
+    ok(mkdir(dir, 0700) == 0, "a temporary directory");
 
     memset(&opts, 0, sizeof(opts));
     opts.map_size = 8 * 1024 * 1024;

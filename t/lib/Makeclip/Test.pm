@@ -37,7 +37,7 @@ sub new {
 
     my $build = $ENV{MAKECLIP_BUILD} || "$ROOT/build";
     my $self = bless {
-        dir     => tempdir('makeclip-test-XXXXXX', TMPDIR => 1,
+        dir     => tempdir("makeclip-test-$$-" . ('X' x 6), TMPDIR => 1,
                            CLEANUP => !$ENV{TEST_KEEP}),
         build   => $build,
         module  => $ENV{MAKECLIP_MODULE} || "$build/ngx_http_makeclip_module.so",
