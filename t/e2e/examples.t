@@ -23,6 +23,8 @@ sub nginx_t {
     my ($conf) = @_;
     spew("$dir/example.conf", $conf);
     my $user = $> == 0 ? 'user root;' : '';
+    my %env = $t->_sanitizer_env;
+    local @ENV{keys %env} = values %env;
     my $out = `$t->{nginx} -p $dir/ -c $dir/example.conf -g 'pid $dir/ex.pid; $user' -t 2>&1`;
     return ($? == 0, $out);
 }
