@@ -97,6 +97,7 @@ mc_adapter_common_reply(mc_call_t *c, const mc_http_resp_t *resp)
 
     if (resp->transport == MC_TRANSPORT_TIMEOUT) {
         mc_result_fail(c, MC_FAIL_RETRY, 0, "timed out");
+        c->result.timed_out = 1;
         return MC_CALL_DONE;
     }
 

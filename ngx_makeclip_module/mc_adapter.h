@@ -87,6 +87,7 @@ typedef struct {
     /* an operation's outcome */
     mc_fail_e            fail;
     int                  http_status;   /* the provider's, for logs */
+    unsigned             timed_out:1;   /* the call got no answer in time */
     const char          *fail_reason;   /* for logs: sanitized, no keys */
 
     /* task state as the provider reports it */

@@ -506,9 +506,12 @@ ngx_http_makeclip_create_done(ngx_http_request_t *r,
                   res->fail_reason ? res->fail_reason : "failed",
                   ctx->target + 1 < ctx->ntargets ? ", trying the next" : "");
 
+    /* the answer to the client reflects the last retryable failure: a
+     * timeout (504), a rate limit (503), or anything else (502) */
     if (ctx->last_fail != MC_FAIL_RETRY || res->fail == MC_FAIL_RETRY) {
         ctx->last_fail = res->fail;
-        ctx->last_status = res->http_status;
+        ctx->last_status = res->timed_out ? NGX_HTTP_GATEWAY_TIME_OUT
+                                          : res->http_status;
     }
 
     if (++ctx->target < ctx->ntargets) {
@@ -517,8 +520,8 @@ ngx_http_makeclip_create_done(ngx_http_request_t *r,
         return;
     }
 
-    if (ctx->last_fail == MC_FAIL_RETRY && ctx->resp.transport
-                                           == MC_TRANSPORT_TIMEOUT)
+    if (ctx->last_fail == MC_FAIL_RETRY
+        && ctx->last_status == NGX_HTTP_GATEWAY_TIME_OUT)
     {
         status = NGX_HTTP_GATEWAY_TIME_OUT;
 
