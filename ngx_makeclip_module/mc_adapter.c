@@ -291,6 +291,27 @@ mc_result_canceled(mc_call_t *c)
 }
 
 
+void
+mc_result_lost(mc_call_t *c, const char *what)
+{
+    mc_result_task_failed(c, "provider_lost",
+                          mc_psprintf(c->pool, "The provider no longer knows "
+                                      "this %s.", what));
+}
+
+
+void
+mc_result_rejected(mc_call_t *c, int http_status, const char *message)
+{
+    const char  *msg;
+
+    msg = mc_sanitize_message(c, message);
+
+    mc_result_fail(c, MC_FAIL_INPUT, http_status, "%s",
+                   msg ? msg : "the request was rejected");
+}
+
+
 const char *
 mc_result_str(mc_call_t *c, const char *s)
 {

@@ -201,6 +201,12 @@ void mc_result_task_failed(mc_call_t *c, const char *code,
 void mc_result_completed(mc_call_t *c, const char *video_url);
 /* the provider canceled it: failed, code "canceled" */
 void mc_result_canceled(mc_call_t *c);
+/* the provider no longer knows the task ("task", "video", ...): it will
+ * not finish */
+void mc_result_lost(mc_call_t *c, const char *what);
+/* the provider says the input is wrong: its message, sanitized, for the
+ * client's 400 */
+void mc_result_rejected(mc_call_t *c, int http_status, const char *message);
 const char *mc_result_str(mc_call_t *c, const char *s);
 
 /* a short, printable excerpt of a provider message for the client */

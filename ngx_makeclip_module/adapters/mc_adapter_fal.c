@@ -392,14 +392,12 @@ mc_fal_create_reply(mc_call_t *c, const mc_http_resp_t *resp,
     int          rc;
     char        *data;
     json_t      *j, *keep;
-    const char  *id, *status_url, *response_url, *cancel_url, *msg;
+    const char  *id, *status_url, *response_url, *cancel_url;
 
     j = mc_reply_json(c, resp);
 
     if (resp->status >= 400) {
-        msg = j ? mc_fal_error(c, j) : NULL;
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                       msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status, j ? mc_fal_error(c, j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -482,8 +480,7 @@ mc_fal_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     }
 
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this request.");
+        mc_result_lost(c, "request");
         return MC_CALL_DONE;
     }
 

@@ -252,8 +252,6 @@ mc_google_key_invalid(json_t *j)
 static int
 mc_google_error(mc_call_t *c, const mc_http_resp_t *resp, json_t *j)
 {
-    const char  *msg;
-
     if (j && mc_google_key_invalid(j)) {
         mc_result_fail(c, MC_FAIL_AUTH, resp->status,
                        "the provider rejected the gateway's credentials "
@@ -261,11 +259,8 @@ mc_google_error(mc_call_t *c, const mc_http_resp_t *resp, json_t *j)
         return MC_CALL_DONE;
     }
 
-    msg = j ? mc_json_path_str(j, "error.message") : NULL;
-    msg = mc_sanitize_message(c, msg);
-
-    mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                   msg ? msg : "the request was rejected");
+    mc_result_rejected(c, resp->status,
+                       j ? mc_json_path_str(j, "error.message") : NULL);
 
     return MC_CALL_DONE;
 }
@@ -426,8 +421,7 @@ mc_google_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     json_t  *j;
 
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this video.");
+        mc_result_lost(c, "video");
         return MC_CALL_DONE;
     }
 

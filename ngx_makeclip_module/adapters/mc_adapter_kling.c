@@ -815,8 +815,7 @@ mc_kling_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     conf = c->provider->conf;
 
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this video.");
+        mc_result_lost(c, "video");
         return MC_CALL_DONE;
     }
 

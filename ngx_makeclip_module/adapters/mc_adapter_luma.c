@@ -336,14 +336,11 @@ mc_luma_reply(mc_call_t *c, const mc_http_resp_t *resp, mc_http_req_t *next)
 {
     int          rc;
     json_t      *j;
-    const char  *msg;
 
     j = mc_reply_json(c, resp);
 
     if (resp->status >= 400) {
-        msg = mc_sanitize_message(c, j ? mc_luma_error(j) : NULL);
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                       msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status, j ? mc_luma_error(j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -354,8 +351,7 @@ mc_luma_reply(mc_call_t *c, const mc_http_resp_t *resp, mc_http_req_t *next)
 
     if (!json_is_string(json_object_get(j, "state")) && mc_luma_error(j)) {
         /* an error object with a success status */
-        msg = mc_sanitize_message(c, mc_luma_error(j));
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s", msg);
+        mc_result_rejected(c, resp->status, mc_luma_error(j));
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -388,8 +384,7 @@ mc_luma_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
 {
     if (resp->status == 404) {
         /* deleted at Luma: it will not finish */
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this generation.");
+        mc_result_lost(c, "generation");
         return MC_CALL_DONE;
     }
 

@@ -171,14 +171,11 @@ mc_openai_reply(mc_call_t *c, const mc_http_resp_t *resp, mc_http_req_t *next)
 {
     int          rc;
     json_t      *j;
-    const char  *msg;
 
     j = mc_reply_json(c, resp);
 
     if (resp->status >= 400) {
-        msg = mc_sanitize_message(c, j ? mc_openai_error(j) : NULL);
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                       msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status, j ? mc_openai_error(j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -215,8 +212,7 @@ mc_openai_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
 {
     if (resp->status == 404) {
         /* the host no longer knows the video: it will not finish */
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this video.");
+        mc_result_lost(c, "video");
         return MC_CALL_DONE;
     }
 

@@ -521,14 +521,12 @@ mc_replicate_reply(mc_call_t *c, const mc_http_resp_t *resp,
 {
     int          rc;
     json_t      *j;
-    const char  *msg;
 
     j = mc_reply_json(c, resp);
 
     if (resp->status >= 400) {
-        msg = mc_sanitize_message(c, j ? mc_replicate_error(j) : NULL);
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                       msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status,
+                           j ? mc_replicate_error(j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -541,8 +539,7 @@ mc_replicate_reply(mc_call_t *c, const mc_http_resp_t *resp,
         && mc_replicate_error(j))
     {
         /* a problem document under a success status */
-        msg = mc_sanitize_message(c, mc_replicate_error(j));
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s", msg);
+        mc_result_rejected(c, resp->status, mc_replicate_error(j));
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -574,8 +571,7 @@ mc_replicate_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     mc_http_req_t *next)
 {
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this prediction.");
+        mc_result_lost(c, "prediction");
         return MC_CALL_DONE;
     }
 

@@ -482,9 +482,8 @@ mc_runway_create_reply(mc_call_t *c, const mc_http_resp_t *resp,
     j = mc_reply_json(c, resp);
 
     if (resp->status >= 400) {
-        msg = mc_sanitize_message(c, j ? mc_runway_error(c, j) : NULL);
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status, "%s",
-                       msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status,
+                           j ? mc_runway_error(c, j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -591,8 +590,7 @@ mc_runway_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
 
     if (resp->status == 404) {
         /* deleted or expired at Runway: it will not finish */
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this task.");
+        mc_result_lost(c, "task");
         return MC_CALL_DONE;
     }
 

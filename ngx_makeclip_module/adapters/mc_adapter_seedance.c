@@ -212,7 +212,7 @@ mc_seedance_create_reply(mc_call_t *c, const mc_http_resp_t *resp,
     mc_http_req_t *next)
 {
     json_t      *j;
-    const char  *id, *msg;
+    const char  *id;
 
     j = mc_reply_json(c, resp);
 
@@ -220,10 +220,8 @@ mc_seedance_create_reply(mc_call_t *c, const mc_http_resp_t *resp,
     if (resp->status >= 400 || (j && json_object_get(j, "error")
                                 && !json_is_null(json_object_get(j, "error"))))
     {
-        msg = j ? mc_seedance_error(c, j) : NULL;
-        mc_result_fail(c, MC_FAIL_INPUT, resp->status >= 400 ? resp->status
-                                                             : 400,
-                       "%s", msg ? msg : "the request was rejected");
+        mc_result_rejected(c, resp->status >= 400 ? resp->status : 400,
+                           j ? mc_seedance_error(c, j) : NULL);
         json_decref(j);
         return MC_CALL_DONE;
     }
@@ -265,8 +263,7 @@ mc_seedance_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     const char  *msg;
 
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this task.");
+        mc_result_lost(c, "task");
         return MC_CALL_DONE;
     }
 

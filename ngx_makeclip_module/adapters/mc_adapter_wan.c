@@ -322,8 +322,7 @@ mc_wan_status_reply(mc_call_t *c, const mc_http_resp_t *resp,
     const char  *msg;
 
     if (resp->status == 404) {
-        mc_result_task_failed(c, "provider_lost", "The provider no longer "
-                              "knows this task.");
+        mc_result_lost(c, "task");
         return MC_CALL_DONE;
     }
 
